@@ -1,0 +1,5 @@
+import sys
+
+from localflyte.cli import main
+
+sys.exit(main())

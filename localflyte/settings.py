@@ -1,0 +1,44 @@
+"""localflyte's server settings, resolved once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DOMAINS = ("development", "staging", "production")
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything a localflyte instance needs to know; immutable after start-up.
+
+    :param port: gRPC port on 127.0.0.1.
+    :param state_dir: where the SQLite database and execution logs live.
+    :param domains: the configured domains, as FlyteAdmin's ``domains`` config.
+    :param seed_projects: projects created at start-up (FlyteAdmin's single binary seeds ``flytesnacks``).
+    :param s3_endpoint: the S3 API (moto server) used for metadata, raw data and the data proxy.
+    :param bucket: the metadata bucket (FlyteAdmin's ``storage.container``).
+    :param runtime: how the executor runs a task: ``docker`` (its container image) or ``process`` (host subprocess).
+    """
+
+    port: int = 30080
+    state_dir: Path = Path(".stack/localflyte")
+    domains: tuple[str, ...] = DEFAULT_DOMAINS
+    seed_projects: tuple[str, ...] = ("flytesnacks",)
+    s3_endpoint: str = "http://127.0.0.1:30002"
+    s3_access_key: str = "testing"
+    s3_secret_key: str = "testing"
+    s3_region: str = "us-east-1"
+    bucket: str = "taxiway-data"
+    upload_prefix: str = "uploads"
+    runtime: str = "docker"
+    console_url: str = "http://127.0.0.1:30081/console"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def database_path(self) -> Path:
+        return self.state_dir / "localflyte.sqlite3"
+
+    @property
+    def platform_url(self) -> str:
+        return f"127.0.0.1:{self.port}"
