@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from flyteidl.admin import project_pb2
 from flytekit.clients.friendly import SynchronousFlyteClient
 from flytekit.configuration import Config, DataConfig, PlatformConfig, S3Config
+from flytekit.models.project import Project
 from flytekit.remote import FlyteRemote
 
 from localflyte.testing import LocalFlyteProcess, MotoServer
@@ -48,7 +48,7 @@ def client(flyte_config: Config) -> SynchronousFlyteClient:
 def project(client: SynchronousFlyteClient) -> str:
     """A fresh project per test, so tests never see each other's entities."""
     project_id = f"p{uuid.uuid4().hex[:12]}"
-    client.register_project(project_pb2.Project(id=project_id, name=project_id, description="conformance"))
+    client.register_project(Project(id=project_id, name=project_id, description="conformance"))
     return project_id
 
 
