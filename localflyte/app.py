@@ -21,10 +21,12 @@ class LocalFlyte:
         self.settings = settings
         store = Store(settings.database_path)
         self.context = AppContext(settings=settings, store=store, clock=Clock(store))
-        self.components: list[Component] = [
-            *registration.components(self.context),
-            *execution.components(self.context),
-        ]
+        registration_components = registration.components(self.context)
+        registration_handlers = {
+            rpc: handler for component in registration_components for rpc, handler in component.handlers().items()
+        }
+        self.plane = execution.build(self.context, registration_handlers)
+        self.components: list[Component] = [*registration_components, *self.plane.components]
         self._server = build_server(self.components, settings.port)
         self.port: int = self._server.bound_port  # type: ignore[attr-defined]
         self._stopped = threading.Event()

@@ -8,15 +8,21 @@ log in again (see ``flytekit/clients/grpc_utils/auth_interceptor.py``).
 from __future__ import annotations
 
 import grpc
+from google.protobuf.message import Message
 
 
 class AdminError(Exception):
-    """A failed admin call: a gRPC status code and FlyteAdmin's message for it."""
+    """A failed admin call: a gRPC status code, FlyteAdmin's message and its status details.
 
-    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+    ``details`` is the protobuf FlyteAdmin attaches to the status (e.g. ``EventFailureReason``,
+    ``CreateWorkflowFailureReason``); clients such as propeller branch on it.
+    """
+
+    def __init__(self, code: grpc.StatusCode, message: str, details: Message | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details
 
 
 def invalid_argument(message: str) -> AdminError:

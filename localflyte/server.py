@@ -19,6 +19,9 @@ from flyteidl.service import (
     identity_pb2_grpc,
     signal_pb2_grpc,
 )
+from google.protobuf import any_pb2
+from google.rpc import status_pb2
+from grpc_status import rpc_status
 
 from localflyte.errors import AdminError
 
@@ -57,13 +60,22 @@ def _unary(rpc: str, handler: Handler) -> Callable[[Any, Any, grpc.ServicerConte
             return handler(request)
         except AdminError as error:
             log.info("rpc=%s code=%s message=%s", rpc, error.code.name, error.message.splitlines()[0])
-            context.abort(error.code, error.message)
+            _abort(context, error)
         except Exception as error:
             log.exception("rpc=%s failed", rpc)
             context.abort(grpc.StatusCode.INTERNAL, f"localflyte internal error in {rpc}: {error}")
 
     method.__name__ = rpc.split(".", 1)[1]
     return method
+
+
+def _abort(context: grpc.ServicerContext, error: AdminError) -> None:
+    if error.details is None:
+        context.abort(error.code, error.message)
+    detail = any_pb2.Any()
+    detail.Pack(error.details)
+    status = status_pb2.Status(code=error.code.value[0], message=error.message, details=[detail])
+    context.abort_with_status(rpc_status.to_status(status))
 
 
 def _collect(components: Iterable[Component]) -> dict[str, dict[str, Handler]]:
