@@ -5,10 +5,10 @@ from __future__ import annotations
 import boto3
 import grpc
 import pytest
+from flyteidl.admin import event_pb2 as admin_event_pb2
 from flyteidl.admin import execution_pb2, node_execution_pb2, task_execution_pb2
 from flyteidl.core import execution_pb2 as core_execution_pb2
 from flyteidl.core import identifier_pb2
-from flyteidl.admin import event_pb2 as admin_event_pb2
 from flyteidl.event import event_pb2
 from flytekit.remote import FlyteRemote
 
