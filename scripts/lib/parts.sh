@@ -87,10 +87,13 @@ part_localflyte_endpoint() { echo "localflyte  dns:///127.0.0.1:$LOCALFLYTE_PORT
 # --- HOOK: local Slack Web API endpoint (127.0.0.1:30091), written by a later part ---------
 # To enable: make _enabled test for the server's module, _launch start it with start_daemon,
 # _health check its port; then add SLACK_BASE_URL to config.sh's stack_env_lines.
-part_slack_enabled() { false; }
+part_slack_enabled() { [[ -f $ROOT/localslack/__main__.py ]]; }
 part_slack_marker() { echo slack; }
 part_slack_health() { tcp_open 127.0.0.1 30091; }
-part_slack_launch() { die "the slack part has no launcher yet"; }
+part_slack_launch() {
+  start_daemon slack "$PYTHON" -m localslack serve --port 30091 --state-dir "$STACK_DIR/slack" \
+    --token "$TAXIWAY_SLACK_TOKEN"
+}
 part_slack_endpoint() { echo "slack       http://127.0.0.1:30091/api/"; }
 
 # --- HOOK: model server, Open Inference Protocol v2 (127.0.0.1:30092), a later part --------

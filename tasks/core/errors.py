@@ -84,6 +84,12 @@ class SlackRateLimited(TransientError):
     default_fix = "wait for the delay Slack asked for and retry"
 
 
+class SlackUnavailable(TransientError):
+    """Slack (or the local Slack endpoint) did not answer, or kept answering with a server error."""
+
+    default_fix = "check notifications.slack.api_url and Slack's status; Taxiway goes on without notifications"
+
+
 class PermanentError(TaxiwayError):
     """Retrying cannot help: the input, the state or the outcome has to change first."""
 
@@ -158,6 +164,18 @@ class PromotionRefused(PermanentError):
     """A promotion's preconditions do not hold (not validated upstream, approval denied, ...)."""
 
     default_fix = "validate the release in the previous domain first, or get the promotion approved"
+
+
+class SlackRejected(PermanentError):
+    """Slack refused a call for good: an unknown channel, an invalid message, an unusable webhook."""
+
+    default_fix = "check the channel (notifications.slack.channel or the domain's slack_channel) and invite the bot"
+
+
+class SlackAuthFailed(SlackRejected):
+    """Slack refused the bot token or webhook (``not_authed``, ``invalid_auth``, ``token_revoked``, ...)."""
+
+    default_fix = "check the secret named by notifications.slack.token_secret (or webhook_secret) and its scopes"
 
 
 class SourceNotFound(PermanentError):

@@ -97,8 +97,47 @@ class AnnotationKey(StrEnum):
     GIT_REF = f"{TAXIWAY_PREFIX}/git-ref"
 
 
+class RunStep(StrEnum):
+    """The steps of a meta-workflow run, in the order Slack's progress line and the Deck list them."""
+
+    STARTED = "started"
+    BUILT = "built"
+    REGISTERED = "registered"
+    VALIDATED = "validated"
+    APPROVED = "approved"
+    PROMOTED = "promoted"
+    ROLLED_OUT = "rolled_out"
+    ROLLED_BACK = "rolled_back"
+
+    @property
+    def label(self) -> str:
+        """The step as a reader sees it when done, e.g. ``rolled out``."""
+        return self.value.replace("_", " ")
+
+    @property
+    def action(self) -> str:
+        """The step as an action, for failures: ``build`` in "build failed"."""
+        return _STEP_ACTIONS[self]
+
+
+_STEP_ACTIONS: dict[RunStep, str] = {
+    RunStep.STARTED: "start",
+    RunStep.BUILT: "build",
+    RunStep.REGISTERED: "register",
+    RunStep.VALIDATED: "validate",
+    RunStep.APPROVED: "approve",
+    RunStep.PROMOTED: "promote",
+    RunStep.ROLLED_OUT: "roll out",
+    RunStep.ROLLED_BACK: "roll back",
+}
+
+
 class Event(StrEnum):
     """Event names, Kargo style ``<Noun><PastTense>``; used as log keys and Slack headers."""
+
+    RUN_STARTED = "RunStarted"
+    RUN_SUCCEEDED = "RunSucceeded"
+    RUN_FAILED = "RunFailed"
 
     IMAGE_BUILT = "ImageBuilt"
     IMAGE_REUSED = "ImageReused"

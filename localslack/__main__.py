@@ -1,0 +1,5 @@
+import sys
+
+from localslack.cli import main
+
+sys.exit(main())
