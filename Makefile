@@ -11,7 +11,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: demo test up down status
+.PHONY: demo test lint up down status
 
 up:
 	scripts/stack up
@@ -20,8 +20,13 @@ demo: up
 	scripts/stack status
 
 # pytest's exit code passes through unchanged: 5 (no tests collected) fails the target, as it should.
-test: up
+test: up lint
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m mypy
 
 down:
 	scripts/stack down
