@@ -497,6 +497,7 @@ def test_committed_schema_is_up_to_date() -> None:
 
 def test_schema_accepts_fixture_and_rejects_unknown_keys() -> None:
     import jsonschema
+
     validator = jsonschema.Draft202012Validator(export_json_schema())
     data = yaml.safe_load(FIXTURE.read_text())
     assert list(validator.iter_errors(data)) == []
