@@ -1,11 +1,14 @@
-"""``python -m localflyte serve ...``: run the control plane in the foreground."""
+"""``python -m localflyte serve ...`` runs the control plane in the foreground; ``tick`` advances its clock."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from localflyte.settings import DEFAULT_DOMAINS, ServerSettings
@@ -21,8 +24,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed-project", action="append", default=None, help="project to create at start-up")
     serve.add_argument("--s3-endpoint", default="http://127.0.0.1:30002")
     serve.add_argument("--bucket", default="taxiway-data")
-    serve.add_argument("--runtime", choices=("docker", "process"), default="docker")
+    serve.add_argument(
+        "--runtime", choices=("docker", "process", "none"), default="docker",
+        help="run tasks in their image (docker), as host processes (process), or not at all (none)",
+    )  # fmt: skip
+    serve.add_argument("--http-port", type=int, default=None, help="logs and tick endpoint (default: --port + 1)")
+    serve.add_argument("--max-running", type=int, default=4, help="top-level executions running at once")
+    serve.add_argument("--max-catch-up", type=int, default=10, help="missed schedule slots fired at most, per check")
     serve.add_argument("--log-level", default="INFO")
+    tick = commands.add_parser("tick", help="advance a running localflyte's clock and fire due schedules")
+    tick.add_argument("--port", type=int, default=30080, help="the localflyte's gRPC port")
+    tick.add_argument("--http-port", type=int, default=None, help="its HTTP port (default: --port + 1)")
+    amount = tick.add_mutually_exclusive_group(required=True)
+    amount.add_argument("--seconds", type=float, help="move the clock forward by this many seconds")
+    amount.add_argument("--to", help="move the clock to this ISO 8601 time (with a time zone)")
     return parser
 
 
@@ -36,11 +51,36 @@ def settings_from_args(arguments: argparse.Namespace) -> ServerSettings:
         s3_endpoint=arguments.s3_endpoint,
         bucket=arguments.bucket,
         runtime=arguments.runtime,
+        http_port=arguments.http_port,
+        max_running_executions=arguments.max_running,
+        max_catch_up=arguments.max_catch_up,
     )
+
+
+def tick(arguments: argparse.Namespace) -> int:
+    """POST /tick to the running localflyte; prints its answer (the executions it created) as JSON."""
+    port = arguments.http_port or arguments.port + 1
+    body = {"seconds": arguments.seconds} if arguments.seconds is not None else {"to": arguments.to}
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/tick", data=json.dumps(body).encode(), method="POST",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            print(response.read().decode())
+    except urllib.error.HTTPError as error:
+        print(f"localflyte refused the tick: {error.read().decode()}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"no localflyte HTTP endpoint on 127.0.0.1:{port} ({error}); is it running?", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    if arguments.command == "tick":
+        return tick(arguments)
     logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     from localflyte.app import LocalFlyte
 

@@ -18,7 +18,13 @@ class ServerSettings:
     :param seed_projects: projects created at start-up (FlyteAdmin's single binary seeds ``flytesnacks``).
     :param s3_endpoint: the S3 API (moto server) used for metadata, raw data and the data proxy.
     :param bucket: the metadata bucket (FlyteAdmin's ``storage.container``).
-    :param runtime: how the executor runs a task: ``docker`` (its container image) or ``process`` (host subprocess).
+    :param runtime: how the executor runs a task: ``docker`` (its container image), ``process`` (host
+        subprocess) or ``none`` (no executor: clients play propeller by sending events, as the conformance suite does).
+    :param http_port: localflyte's small HTTP endpoint on 127.0.0.1 (task logs, ``tick``); ``None`` means
+        the gRPC port + 1 (a free port when ``port`` is 0), ``0`` a free port.
+    :param max_running_executions: top-level executions running at once; more wait QUEUED.
+    :param schedule_interval: seconds between two schedule checks in real time (``tick`` checks at once).
+    :param max_catch_up: at most this many missed slots of one schedule are fired in one check (the latest ones).
     """
 
     port: int = 30080
@@ -32,6 +38,10 @@ class ServerSettings:
     bucket: str = "taxiway-data"
     upload_prefix: str = "uploads"
     runtime: str = "docker"
+    http_port: int | None = None
+    max_running_executions: int = 4
+    schedule_interval: float = 5.0
+    max_catch_up: int = 10
     console_url: str = "http://127.0.0.1:30081/console"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -42,3 +52,8 @@ class ServerSettings:
     @property
     def platform_url(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def log_dir(self) -> Path:
+        """Task attempts' stdout/stderr, kept after their process or container is gone."""
+        return self.state_dir / "logs"

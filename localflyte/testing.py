@@ -19,6 +19,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_pair(attempts: int = 50) -> int:
+    """A free port P whose neighbour P + 1 is free too (localflyte's HTTP endpoint defaults to P + 1)."""
+    for _ in range(attempts):
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"found no two adjacent free ports on 127.0.0.1 in {attempts} attempts")
+
+
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -81,13 +94,13 @@ class LocalFlyteProcess(_Subprocess):
         state_dir: Path,
         s3_endpoint: str,
         bucket: str = "taxiway-data",
-        runtime: str = "process",
+        runtime: str = "none",
         extra_args: Sequence[str] = (),
         port: int | None = None,
     ) -> None:
         self.state_dir = state_dir
         self.s3_endpoint = s3_endpoint
-        port = port or free_port()
+        port = port or free_port_pair()
         argv = [
             sys.executable, "-m", "localflyte", "serve",
             "--port", str(port),
@@ -100,3 +113,4 @@ class LocalFlyteProcess(_Subprocess):
         env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
         super().__init__(argv, port, state_dir / "localflyte.log", env=env)
         self.endpoint = f"127.0.0.1:{port}"
+        self.http_port = port + 1

@@ -18,9 +18,9 @@ from localflyte.execution.nodes import NodeExecutionManager
 from localflyte.execution.schema import SCHEMA
 from localflyte.execution.signals import SignalManager
 from localflyte.execution.sink import EventRecorder, ExecutionListener, ExecutionSink
-from localflyte.execution.storage import BlobStore
 from localflyte.execution.tasks import TaskExecutionManager
 from localflyte.server import Component
+from localflyte.storage import BlobStore
 
 __all__ = ["EventRecorder", "ExecutionListener", "ExecutionPlane", "ExecutionSink", "build"]
 
@@ -58,7 +58,7 @@ def build(context: AppContext, registration_handlers: Mapping[str, Callable[[Any
     generated workflow and launch plan of a single-task launch exactly as a client would
     (``util/single_task_execution.go``)."""
     context.store.ensure_schema(SCHEMA)
-    blobs = BlobStore(context.settings)
+    blobs = BlobStore.from_settings(context.settings)
     sink = ExecutionSink()
     executions = ExecutionManager(context, blobs, sink, registration_handlers.get)
     nodes = NodeExecutionManager(context, blobs)

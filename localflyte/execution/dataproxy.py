@@ -19,7 +19,7 @@ from localflyte.context import AppContext
 from localflyte.errors import already_exists, invalid_argument, not_found
 from localflyte.execution.common import timestamp
 from localflyte.execution.nodes import NodeExecutionManager
-from localflyte.execution.storage import BlobLocation, BlobStore
+from localflyte.storage import BlobLocation, BlobStore
 
 Handler = Callable[[Any], Any]
 # flyteadmin's defaults: upload.maxExpiresIn 1h, download.maxExpiresIn 1h, defaultFileNameLength 20.

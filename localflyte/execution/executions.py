@@ -24,8 +24,8 @@ from localflyte.execution.launch import Launcher, read_user_inputs
 from localflyte.execution.outputs import data_response
 from localflyte.execution.records import ExecutionRecord, ExecutionTable
 from localflyte.execution.sink import ExecutionSink
-from localflyte.execution.storage import BlobStore
 from localflyte.filters import next_token, order_by, page, parse_filters
+from localflyte.storage import BlobStore
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from localflyte.execution.common import timestamp
 from localflyte.execution.config import resolve_execution_config, resolve_string_map
 from localflyte.execution.inputs import check_and_fetch_inputs
 from localflyte.execution.records import ExecutionRecord
-from localflyte.execution.storage import BlobStore
 from localflyte.registration import repository
+from localflyte.storage import BlobStore
 
 ResourceType = identifier_pb2.ResourceType
 EXECUTION_NAME = re.compile(r"^[a-z][a-z\-0-9]*$")

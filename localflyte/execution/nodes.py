@@ -11,7 +11,7 @@ from typing import Any
 
 from flyteidl.admin import event_pb2 as admin_event_pb2
 from flyteidl.admin import node_execution_pb2
-from flyteidl.core import compiler_pb2, execution_pb2, identifier_pb2
+from flyteidl.core import catalog_pb2, compiler_pb2, execution_pb2, identifier_pb2
 from flyteidl.event import event_pb2
 
 from localflyte.context import AppContext
@@ -20,8 +20,8 @@ from localflyte.execution import phases
 from localflyte.execution.common import as_text, event_time, missing_entity, timestamp, trim_error_message
 from localflyte.execution.outputs import data_response
 from localflyte.execution.records import ExecutionTable
-from localflyte.execution.storage import BlobStore
 from localflyte.filters import next_token, order_by, page, parse_filters
+from localflyte.storage import BlobStore
 from localflyte.store import Row
 
 Handler = Callable[[Any], Any]
@@ -209,7 +209,7 @@ class NodeExecutionManager:
             if event.task_node_metadata.HasField("catalog_key"):
                 task_metadata.cache_status = event.task_node_metadata.cache_status
                 task_metadata.catalog_key.CopyFrom(event.task_node_metadata.catalog_key)
-                columns["cache_status"] = execution_pb2.CatalogCacheStatus.Name(event.task_node_metadata.cache_status)
+                columns["cache_status"] = catalog_pb2.CatalogCacheStatus.Name(event.task_node_metadata.cache_status)
             closure.task_node_metadata.CopyFrom(task_metadata)
             if event.task_node_metadata.dynamic_workflow.dynamic_job_spec_uri:
                 closure.dynamic_job_spec_uri = event.task_node_metadata.dynamic_workflow.dynamic_job_spec_uri

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flyteidl.admin import common_pb2
 from flyteidl.core import literals_pb2
 
-from localflyte.execution.storage import MAX_INLINE_BYTES, BlobStore
+from localflyte.storage import MAX_INLINE_BYTES, BlobStore
 
 URL_EXPIRY_SECONDS = 3600
 

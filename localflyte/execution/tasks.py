@@ -21,8 +21,8 @@ from localflyte.execution.common import as_text, event_time, missing_entity, tim
 from localflyte.execution.nodes import NodeExecutionManager, require_node_id
 from localflyte.execution.outputs import data_response
 from localflyte.execution.records import ExecutionTable
-from localflyte.execution.storage import BlobStore
 from localflyte.filters import next_token, order_by, page, parse_filters
+from localflyte.storage import BlobStore
 from localflyte.store import Row
 
 Handler = Callable[[Any], Any]

@@ -113,6 +113,7 @@ class NodeEventContext:
     parent_unique_id: str = ""
     parent_attempt: int = 0
     is_parent: bool = False
+    is_array: bool = False
     target_entity: identifier_pb2.Identifier | None = None
 
     @property
@@ -125,6 +126,8 @@ def node_event(
     phase: int,
     output_uri: str = "",
     error: execution_pb2.ExecutionError | None = None,
+    task_node_metadata: event_pb2.TaskNodeMetadata | None = None,
+    child_execution: identifier_pb2.WorkflowExecutionIdentifier | None = None,
 ) -> event_pb2.NodeExecutionEvent:
     event = event_pb2.NodeExecutionEvent(
         id=context.node_execution_id,
@@ -136,6 +139,7 @@ def node_event(
         node_name=context.node_name,
         event_version=_EVENT_VERSION,
         is_parent=context.is_parent,
+        is_array=context.is_array,
     )
     if context.input_uri:
         event.input_uri = context.input_uri
@@ -144,6 +148,10 @@ def node_event(
         event.retry_group = str(context.parent_attempt)
     if context.target_entity is not None:
         event.target_entity.CopyFrom(context.target_entity)
+    if task_node_metadata is not None:
+        event.task_node_metadata.CopyFrom(task_node_metadata)
+    if child_execution is not None:
+        event.workflow_node_metadata.execution_id.CopyFrom(child_execution)
     if error is not None:
         event.error.CopyFrom(error)
     elif output_uri:

@@ -10,6 +10,7 @@ get unique ids ``<parent>-<attempt>-<id>`` and ``parent_node_metadata`` in their
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from flyteidl.core import compiler_pb2, execution_pb2, identifier_pb2, literals_
 
 from localflyte.executor.bindings import BindingError, OutputLookup, dependencies, outputs_lookup, resolve_bindings
 from localflyte.executor.events import EventSink, NodeEventContext, node_event, workflow_event
+from localflyte.executor.failure_node import run_failure_node
 from localflyte.executor.layout import END_NODE, START_NODE, ExecutionLayout, ParentInfo, unique_node_id
 from localflyte.executor.model import (
     CancelToken,
@@ -68,10 +70,13 @@ class WorkflowExecutor:
         self._tokens: dict[tuple[str, str, str], CancelToken] = {}
         self._lock = threading.Lock()
 
-    def execute(self, request: ExecutionRequest) -> WorkflowOutcome:
-        """Run to a terminal phase (blocking), emitting every event on the way."""
+    def execute(self, request: ExecutionRequest, token: CancelToken | None = None) -> WorkflowOutcome:
+        """Run to a terminal phase (blocking), emitting every event on the way.
+
+        :param token: the caller's cancellation, when it must be able to abort before the run starts.
+        """
         key = _key(request.execution_id)
-        token = CancelToken()
+        token = token or CancelToken()
         with self._lock:
             self._tokens[key] = token
         try:
@@ -152,6 +157,7 @@ class _Run(Scheduler):
         scope = _Scope(self, workflow, inputs, parent, token)
         outcome = scope.run()
         if not outcome.succeeded:
+            run_failure_node(self.services, workflow, parent, token, scope.lookup, outcome, scope.failed_node_id)
             return outcome
         end_node = workflow_pb2.Node(id=END_NODE)
         end_id = unique_node_id(parent, END_NODE)
@@ -189,11 +195,14 @@ class _Run(Scheduler):
             if outcome.succeeded and not outcome.output_uri:
                 uri = self.services.layout.node_outputs(unique_id)
                 self.services.blobs.write_proto(uri, outcome.outputs or literals_pb2.LiteralMap())
-                outcome = NodeOutcome(phase=outcome.phase, outputs=outcome.outputs, output_uri=uri)
+                outcome = dataclasses.replace(outcome, output_uri=uri)
         except Exception as error:
             log.exception("node=%s failed inside localflyte", unique_id)
             outcome = failed("LocalflyteInternalError", f"localflyte executor error in node {node.id}: {error}")
-        self._emit(events, outcome.phase, outcome.output_uri, outcome.error)
+        self.sink.node_phase(
+            node_event(events, outcome.phase, outcome.output_uri, outcome.error, outcome.task_node_metadata,
+                       outcome.child_execution)
+        )  # fmt: skip
         return outcome
 
     def skip_node(self, node: workflow_pb2.Node, parent: ParentInfo | None) -> None:
@@ -214,6 +223,7 @@ class _Run(Scheduler):
             parent_unique_id=parent.unique_id if parent else "",
             parent_attempt=parent.attempt if parent else 0,
             is_parent=is_sub_workflow,
+            is_array=kind == "array_node",
             target_entity=node.task_node.reference_id if kind == "task_node" else None,
         )
 
@@ -247,6 +257,7 @@ class _Scope:
         self.outputs: dict[str, literals_pb2.LiteralMap] = {START_NODE: inputs}
         self.lookup = outputs_lookup(self.outputs)
         self.phases: dict[str, int] = {}
+        self.failed_node_id = ""  # unique id of the first node that failed, for the failure node
         for node_id, upstream in self.upstream.items():
             unknown = upstream - set(self.nodes)
             if unknown:
@@ -273,6 +284,7 @@ class _Scope:
                         self.outputs[node_id] = outcome.outputs or literals_pb2.LiteralMap()
                     elif outcome.phase != NodePhase.ABORTED and first_error is None:
                         first_error = outcome
+                        self.failed_node_id = unique_node_id(self.parent, node_id)
                         if self.fail_immediately:
                             self.token.cancel(f"node {node_id} failed and the workflow fails immediately")
         if first_error is not None:

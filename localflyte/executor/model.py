@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flyteidl.core import compiler_pb2, execution_pb2, identifier_pb2, literals_pb2
+from flyteidl.event import event_pb2
 
 from localflyte.executor.templates import ClusterEnvironment
 
@@ -24,12 +25,23 @@ class ExecutorSettings:
     :param log_dir: where each task attempt's stdout/stderr is kept.
     :param system_retries: retries for recoverable SYSTEM errors, apart from the task's own
         (propeller's ``max-node-retries-system-failures``, default 3).
+    :param log_url_prefix: when set, task logs are also linked as ``<prefix>/<path under log_dir>``
+        (localflyte's HTTP endpoint serves them), next to the ``file://`` link.
     """
 
     cluster: ClusterEnvironment
     bucket: str
     log_dir: Path
     system_retries: int = 3
+    log_url_prefix: str = ""
+
+    def task_logs(self, log_path: Path, name: str) -> list[execution_pb2.TaskLog]:
+        """The log links of one task attempt, as a task execution's ``logs``."""
+        links = [execution_pb2.TaskLog(uri=log_path.as_uri(), name=f"{name} (file)")]
+        if self.log_url_prefix:
+            relative = log_path.relative_to(self.log_dir).as_posix()
+            links.append(execution_pb2.TaskLog(uri=f"{self.log_url_prefix.rstrip('/')}/{relative}", name=name))
+        return links
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,7 @@ class ExecutionRequest:
     :param raw_output_prefix: the execution's raw output data prefix (empty: ``s3://<bucket>/raw``).
     :param max_parallelism: task nodes running at once across the whole execution; ``0`` is unbounded.
     :param env: extra environment for every task (the execution spec's ``envs``).
+    :param overwrite_cache: run cached tasks anyway and replace their cache entries.
     """
 
     execution_id: identifier_pb2.WorkflowExecutionIdentifier
@@ -47,16 +60,23 @@ class ExecutionRequest:
     raw_output_prefix: str = ""
     max_parallelism: int = 25
     env: Mapping[str, str] = field(default_factory=dict)
+    overwrite_cache: bool = False
 
 
 @dataclass(frozen=True)
 class NodeOutcome:
-    """How a node ended: a terminal node phase, its outputs (on success) or its error."""
+    """How a node ended: a terminal node phase, its outputs (on success) or its error.
+
+    ``task_node_metadata`` (cache status and key) and ``child_execution`` (a launch-plan node's
+    execution) go into the node's terminal event, where FlyteAdmin records them on the node execution.
+    """
 
     phase: int
     outputs: literals_pb2.LiteralMap | None = None
     output_uri: str = ""
     error: execution_pb2.ExecutionError | None = None
+    task_node_metadata: event_pb2.TaskNodeMetadata | None = None
+    child_execution: identifier_pb2.WorkflowExecutionIdentifier | None = None
 
     @property
     def succeeded(self) -> bool:

@@ -143,10 +143,12 @@ def unsupported(kind: str) -> NodeHandler:
 
 def default_handlers(task_handler: NodeHandler) -> Mapping[str, NodeHandler]:
     """Handlers by the node's ``target`` oneof name."""
+    from localflyte.executor.array_node import array_handler  # imports this module
+
     return {
         "task_node": task_handler,
         "workflow_node": handle_workflow,
         "branch_node": handle_branch,
         "gate_node": handle_gate,
-        "array_node": unsupported("array"),
+        "array_node": array_handler(task_handler),
     }

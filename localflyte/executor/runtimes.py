@@ -103,6 +103,17 @@ def memory_to_bytes(quantity: str) -> int:
     return int(float(match.group(1)) * _MEMORY_SUFFIX[suffix])
 
 
+def host_safe_argv(argv: list[str], workdir: Path) -> list[str]:
+    """``pyflyte-fast-execute --dest-dir /root`` (``pyflyte register``'s default) means the container's
+    working directory; on the host it would unpack the code bundle into a real ``/root``. Point any
+    absolute ``--dest-dir`` at the run's own working directory instead."""
+    safe = list(argv)
+    for index, word in enumerate(safe[:-1]):
+        if word == "--dest-dir" and Path(safe[index + 1]).is_absolute():
+            safe[index + 1] = str(workdir)
+    return safe
+
+
 class ProcessRuntime:
     """Runs the command as a host subprocess (no isolation; fast tests). The image is ignored.
 
@@ -120,13 +131,14 @@ class ProcessRuntime:
     def run(self, task_run: TaskRun) -> TaskResult:
         cwd = self._workdir / task_run.run_id
         cwd.mkdir(parents=True, exist_ok=True)
+        argv = host_safe_argv(task_run.argv, cwd)
         task_run.log_path.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         with task_run.log_path.open("ab") as log_file:
             try:
                 # A new session lets terminate() kill the whole process group (pyflyte-fast-execute forks).
                 process = subprocess.Popen(
-                    task_run.argv,
+                    argv,
                     cwd=cwd,
                     env={**self._base_env, **task_run.env},
                     stdout=log_file,

@@ -18,7 +18,8 @@ from typing import Any
 
 from flyteidl.core import errors_pb2, execution_pb2, literals_pb2, tasks_pb2
 
-from localflyte.executor import templates
+from localflyte.executor import pytorch, templates
+from localflyte.executor.dynamic_node import FUTURES_FILE, run_dynamic
 from localflyte.executor.events import TaskPhase, execution_error, task_event
 from localflyte.executor.model import NodeOutcome, NodePhase
 from localflyte.executor.nodes import SYSTEM, USER, NodeContext, aborted, failed
@@ -40,6 +41,7 @@ class AttemptResult:
     retryable: bool = False
     timed_out: bool = False
     aborted: bool = False
+    futures_uri: str = ""  # a dynamic task's DynamicJobSpec, instead of outputs
 
 
 def find_task(context: NodeContext) -> tasks_pb2.TaskTemplate | None:
@@ -56,6 +58,7 @@ def handle_task(context: NodeContext) -> NodeOutcome:
     if task is None:
         ref = context.node.task_node.reference_id
         return failed("TaskNotFound", f"task {ref.name}:{ref.version} is not in the compiled closure's tasks")
+    task = pytorch.with_primary_container(task)
     if not task.HasField("container"):
         return failed("UnsupportedTask", f"localflyte runs container tasks only; {task.id.name} is {task.type!r}")
     retries = _retries(context, task)
@@ -65,6 +68,8 @@ def handle_task(context: NodeContext) -> NodeOutcome:
         result = _run_attempt(context, task, attempt)
         if result.aborted:
             return aborted(context.token.reason)
+        if result.futures_uri:
+            return run_dynamic(context, task, attempt, result.futures_uri)
         if result.error is None:
             return NodeOutcome(phase=NodePhase.SUCCEEDED, outputs=result.outputs, output_uri=result.output_uri)
         if not result.retryable:
@@ -133,7 +138,7 @@ def _run_attempt(context: NodeContext, task: tasks_pb2.TaskTemplate, attempt: in
     )
     run_id = values.per_retry_unique_key
     log_path = services.settings.log_dir / services.request.execution_id.name / f"{context.unique_id}-{attempt}.log"
-    logs = [execution_pb2.TaskLog(uri=log_path.as_uri(), name=f"{context.unique_id} attempt {attempt} (stdout/stderr)")]
+    logs = services.settings.task_logs(log_path, f"{context.unique_id} attempt {attempt} (stdout/stderr)")
 
     def emit(phase: int, version: int, **fields: Any) -> None:
         event = task_event(
@@ -162,7 +167,7 @@ def _run_attempt(context: NodeContext, task: tasks_pb2.TaskTemplate, attempt: in
         with _slot(context), _terminate_on_cancel(context, run_id):
             if context.token.cancelled:
                 return _aborted(emit)
-            outcome = services.runtime.run(task_run)
+            outcome = pytorch.run_task(services.runtime, services.blobs, task, task_run, output_prefix)
     except RuntimeStartError as error:
         result = AttemptResult(error=execution_error("RuntimeStartError", str(error), SYSTEM))
         emit(TaskPhase.FAILED, 2, error=result.error)
@@ -255,9 +260,9 @@ def _read_result(
 def _missing_outputs(
     context: NodeContext, task: tasks_pb2.TaskTemplate, output_prefix: str, outcome: TaskResult
 ) -> AttemptResult:
-    if context.services.blobs.exists(f"{output_prefix}/futures.pb"):
-        message = f"{task.id.name} is a dynamic task (it wrote futures.pb); localflyte does not run those yet"
-        return AttemptResult(error=execution_error("UnsupportedTask", message, SYSTEM))
+    futures_uri = f"{output_prefix}/{FUTURES_FILE}"
+    if context.services.blobs.exists(futures_uri):
+        return AttemptResult(outputs=literals_pb2.LiteralMap(), futures_uri=futures_uri)
     if not task.interface.outputs.variables:
         return AttemptResult(outputs=literals_pb2.LiteralMap())
     message = f"task exited 0 but wrote no {output_prefix}/outputs.pb; see {outcome.log_path}"

@@ -75,9 +75,7 @@ class _Listener:
 
 def test_executor_hook_sees_creations_and_records_events(tmp_path: Path, moto_server: MotoServer) -> None:
     """The sink hands new executions to the executor and records its events via the RPC code path."""
-    settings = ServerSettings(
-        port=0, state_dir=tmp_path / "inproc", s3_endpoint=moto_server.endpoint, runtime="process"
-    )
+    settings = ServerSettings(port=0, state_dir=tmp_path / "inproc", s3_endpoint=moto_server.endpoint, runtime="none")
     with LocalFlyte(settings) as instance:
         sink: ExecutionSink = next(c for c in instance.components if isinstance(c, ExecutionManager)).sink
         listener = _Listener()

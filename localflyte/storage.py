@@ -1,8 +1,14 @@
-"""The metadata blob store (the local S3): offloaded literal maps and presigned URLs.
+"""The one blob store of a localflyte instance: the local S3 (moto), for the control plane and the executor.
 
-Layout follows flyteadmin's ``common.OffloadLiteralMap``: ``s3://<bucket>/metadata/<key parts...>``
-(``flyteadmin/pkg/common/data_store.go``), so inputs land at
-``s3://<bucket>/metadata/<project>/<domain>/<name>/inputs``.
+Two families of methods share one boto3 client:
+
+- the executor's (``write``/``read``/``exists``/``write_proto``/``read_proto``) raise
+  :class:`BlobNotFoundError` for a missing object and let other S3 errors through;
+- the control plane's (``put_bytes``/``get_bytes``/``read_literal_map``/``size``/presigning) turn S3
+  errors into ``AdminError(INTERNAL)`` with flyteadmin's messages, because they run inside RPCs.
+
+Metadata layout follows flyteadmin's ``common.OffloadLiteralMap``: ``s3://<bucket>/metadata/<key parts...>``
+(``flyteadmin/pkg/common/data_store.go``).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import boto3
@@ -18,19 +24,34 @@ import grpc
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from flyteidl.core import literals_pb2
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 
 from localflyte.errors import AdminError, invalid_argument
 from localflyte.settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
+M = TypeVar("M", bound=Message)
+
 # flyteadmin's remoteData.maxSizeInBytes default: larger data is returned as a URL only.
 MAX_INLINE_BYTES = 2 * 1024 * 1024
+_MISSING_CODES = ("NoSuchKey", "404", "NotFound")
+
+
+class BlobNotFoundError(LookupError):
+    """No object at the given URI."""
 
 
 def internal(message: str) -> AdminError:
     return AdminError(grpc.StatusCode.INTERNAL, message)
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` → ``(bucket, key)``."""
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("s3", "s3a") or not parsed.netloc:
+        raise ValueError(f"expected an s3://bucket/key URI, got {uri!r}")
+    return parsed.netloc, parsed.path.lstrip("/")
 
 
 @dataclass(frozen=True)
@@ -44,34 +65,92 @@ class BlobLocation:
 
     @staticmethod
     def parse(uri: str) -> BlobLocation:
-        parsed = urlparse(uri)
-        if parsed.scheme not in ("s3", "s3a") or not parsed.netloc:
-            raise invalid_argument(f"unsupported data location [{uri}]: localflyte stores data on s3:// only")
-        return BlobLocation(parsed.netloc, parsed.path.lstrip("/"))
+        """For RPC handlers: an unusable URI is the caller's INVALID_ARGUMENT."""
+        try:
+            bucket, key = split_uri(uri)
+        except ValueError:
+            raise invalid_argument(f"unsupported data location [{uri}]: localflyte stores data on s3:// only") from None
+        return BlobLocation(bucket, key)
+
+
+def _is_missing(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in _MISSING_CODES
 
 
 class BlobStore:
-    """Reads and writes protobufs on the local S3 and signs URLs for it (s3v4, as moto requires)."""
+    """Protobufs and bytes at ``s3://`` URIs on one S3 endpoint, plus presigned URLs (s3v4, as moto needs).
 
-    def __init__(self, settings: ServerSettings) -> None:
-        self.bucket = settings.bucket
-        self._settings = settings
+    :param bucket: the metadata bucket (FlyteAdmin's ``storage.container``); only the control plane's
+        ``metadata_location`` uses it.
+    """
+
+    def __init__(
+        self, endpoint: str, access_key: str, secret_key: str, region: str = "us-east-1", bucket: str = ""
+    ) -> None:
+        self.endpoint = endpoint
+        self.bucket = bucket
+        self._credentials = (access_key, secret_key, region)
         self._client: Any = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: ServerSettings) -> BlobStore:
+        return cls(
+            settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, settings.s3_region, settings.bucket
+        )
+
     @property
     def client(self) -> Any:
+        # Created lazily: localflyte starts (and serves registration) before the S3 endpoint is needed.
         with self._lock:
             if self._client is None:
+                access_key, secret_key, region = self._credentials
                 self._client = boto3.client(
                     "s3",
-                    endpoint_url=self._settings.s3_endpoint,
-                    aws_access_key_id=self._settings.s3_access_key,
-                    aws_secret_access_key=self._settings.s3_secret_key,
-                    region_name=self._settings.s3_region,
+                    endpoint_url=self.endpoint,
+                    aws_access_key_id=access_key,
+                    aws_secret_access_key=secret_key,
+                    region_name=region,
                     config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "path"}),
                 )
             return self._client
+
+    # The executor's methods --------------------------------------------------------------------------
+
+    def write(self, uri: str, data: bytes) -> None:
+        bucket, key = split_uri(uri)
+        self.client.put_object(Bucket=bucket, Key=key, Body=data)
+
+    def read(self, uri: str) -> bytes:
+        bucket, key = split_uri(uri)
+        try:
+            response = self.client.get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if _is_missing(error):
+                raise BlobNotFoundError(f"no object at {uri}") from error
+            raise
+        data: bytes = response["Body"].read()
+        return data
+
+    def exists(self, uri: str) -> bool:
+        bucket, key = split_uri(uri)
+        try:
+            self.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if _is_missing(error):
+                return False
+            raise
+        return True
+
+    def write_proto(self, uri: str, message: Message) -> None:
+        self.write(uri, message.SerializeToString())
+
+    def read_proto(self, uri: str, message_type: type[M]) -> M:
+        message = message_type()
+        message.ParseFromString(self.read(uri))
+        return message
+
+    # The control plane's methods ---------------------------------------------------------------------
 
     def metadata_location(self, *parts: str) -> BlobLocation:
         return BlobLocation(self.bucket, "/".join(["metadata", *(part for part in parts if part)]))
@@ -112,7 +191,7 @@ class BlobStore:
         try:
             head = self.client.head_object(Bucket=location.bucket, Key=location.key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _is_missing(error):
                 return None
             raise internal(f"failed to check [{uri}]: {error}") from error
         except BotoCoreError as error:
