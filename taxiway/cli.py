@@ -15,6 +15,7 @@ import click
 from tasks.core.config import PipelineConfig, export_json_schema, load_pipeline_config
 from tasks.core.config_fields import format_duration
 from tasks.core.errors import InvalidConfig, SourceNotFound
+from taxiway.cli_release import attach_release_commands
 
 #: Exit code for input the user has to fix (click uses 2 for usage errors too).
 EXIT_INVALID = 2
@@ -77,6 +78,9 @@ def summarize(config: PipelineConfig, source: str) -> str:
     slack = config.notifications.slack
     lines.append(f"  notifications: {'slack ' + slack.channel if slack else 'none'}")
     return "\n".join(lines)
+
+
+attach_release_commands(cli)
 
 
 def main() -> None:
