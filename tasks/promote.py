@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -15,7 +17,9 @@ from flytekit.exceptions.user import FlyteRecoverableException
 from tasks.core.config_models import DomainSpec
 from tasks.core.errors import PromotionRefused, TransientError
 from tasks.core.flyte_clients import FlyteRemotes
-from tasks.core.promote import Approval, PromotionPorts, PromotionRecord, apply_promotion, check_promotion
+from tasks.core.governance import Proceed, Trigger, decide_governance
+from tasks.core.governance_state import FlyteGovernanceState, Hold, set_hold
+from tasks.core.promote import Approval, ApprovalVote, PromotionPorts, PromotionRecord, apply_promotion, check_promotion
 from tasks.core.promote_admin import FlyteLaunchPlans
 from tasks.core.promote_decide import Promote
 from tasks.core.promote_flyte import FlyteExecutions
@@ -26,6 +30,7 @@ from tasks.core.records import DomainRegistration
 from tasks.core.register import RegistrationRequest, register_package
 from tasks.core.register_admin import FlyteAdminGateway
 from tasks.core.register_package import load_package
+from tasks.core.vocabulary import Phase
 from tasks.validate import ReleaseContext, find_release, meta_remote, remotes
 
 logger = logging.getLogger(__name__)
@@ -68,6 +73,12 @@ def _ports(context: ReleaseContext, all_remotes: FlyteRemotes) -> PromotionPorts
                           package_present)  # fmt: skip
 
 
+def _governance(context: ReleaseContext) -> FlyteGovernanceState:
+    config, all_remotes = context.config(), remotes()
+    return FlyteGovernanceState(lambda domain: all_remotes.for_domain(config.project, domain), config.project,
+                                config.pipeline)  # fmt: skip
+
+
 def _claim() -> str:
     execution = flytekit.current_context().execution_id
     return f"{execution.project}/{execution.domain}/{execution.name}"
@@ -91,6 +102,14 @@ def check_promotion_gate(context: ReleaseContext, to_domain: str, override_reaso
         raise FlyteRecoverableException(str(err)) from err
     if not isinstance(decision, Promote):
         raise PromotionRefused(decision.reason, where=f"{config.pipeline} {release.version}", fix=decision.fix)
+    # Windows, freeze and hold (issue 13): checked when the promotion starts, never while it runs.
+    governance = _governance(context)
+    ruling = decide_governance(config.domain(to_domain).governance, governance.read(to_domain), datetime.now(UTC),
+                               Trigger.MANUAL, to_domain, override_reason)  # fmt: skip
+    if not isinstance(ruling, Proceed):
+        raise PromotionRefused(ruling.reason, where=f"{config.pipeline} {release.version}",
+                               fix=getattr(ruling, "fix", ""))  # fmt: skip
+    decision = dataclasses.replace(decision, notes=(*decision.notes, *ruling.notes))
     return PromotionCheck(
         decision.version, decision.from_domain, decision.to_domain, decision.requires_approval,
         int(decision.approval_timeout.total_seconds()), decision.override_reason, list(decision.notes),
@@ -106,6 +125,11 @@ def record_approval(answer: str) -> Approval:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     if not answer.strip() or answer.strip().lower().startswith("reject"):
         raise PromotionRefused(f"promotion rejected by the approver ({answer.strip() or 'empty answer'})")
+    if answer.lstrip().startswith("{"):  # the approvals policy path: approvers and every decision
+        met = json.loads(answer)
+        votes = [ApprovalVote(item.get("person", ""), item["identity"], item["verdict"], item["at"],
+                              item.get("comment", "")) for item in met.get("decisions", [])]  # fmt: skip
+        return Approval(", ".join(met["approved_by"]), now, votes)
     return Approval(answer.strip(), now)
 
 
@@ -141,8 +165,13 @@ def apply_promotion_task(context: ReleaseContext, check: PromotionCheck, approva
                        check.override_reason, tuple(check.notes))  # fmt: skip
     approved = approval if approval.approved_by else None
     try:
-        return apply_promotion(context.config(), context.release, decision, _ports(context, remotes()), approved,
-                               execution=_claim())  # fmt: skip
+        record = apply_promotion(context.config(), context.release, decision, _ports(context, remotes()), approved,
+                                 execution=_claim())  # fmt: skip
+        if record.phase is Phase.SUCCEEDED:  # an explicit promotion lifts the domain's hold
+            governance = _governance(context)
+            if governance.read(check.to_domain).hold is not None:
+                set_hold(governance, check.to_domain, None)
+        return record
     except TransientError as err:
         raise FlyteRecoverableException(str(err)) from err
 
@@ -156,7 +185,12 @@ def rollback_task(context: ReleaseContext, domain: str, to_version: str = "") ->
     :param to_version: the release to re-activate; empty for the one before the active release.
     """
     ports = _ports(context, remotes())
-    return rollback(context.config(), domain, ports.launch_plans, ports.executions, to_version)
+    record = rollback(context.config(), domain, ports.launch_plans, ports.executions, to_version)
+    # The nightly must not promote over a rollback: hold the domain at the re-activated release.
+    hold = Hold(record.to_version, f"rollback from {record.from_version}", f"rollback {_claim()}",
+                datetime.now(UTC).isoformat(timespec="seconds"))  # fmt: skip
+    set_hold(_governance(context), domain, hold)
+    return record
 
 
 @task(retries=3, cache=False)
@@ -166,8 +200,15 @@ def choose_nightly(context: ReleaseContext, to_domain: str) -> str:
     :param context: any release of the pipeline (for its taxiway.yaml and project).
     :param to_domain: where the nightly promotes to.
     """
+    config = context.config()
+    ruling = decide_governance(config.domain(to_domain).governance, _governance(context).read(to_domain),
+                               datetime.now(UTC), Trigger.SCHEDULED, to_domain)  # fmt: skip
+    if not isinstance(ruling, Proceed):
+        # Do nothing now; the next run picks the newest validated release then (coalescing).
+        logger.info("nightly waits to=%s reason=%s", to_domain, getattr(ruling, "reason", ""))
+        return ""
     ports = _ports(context, remotes())
-    choice = choose_nightly_version(context.config(), to_domain, ports.launch_plans, ports.executions)
+    choice = choose_nightly_version(config, to_domain, ports.launch_plans, ports.executions)
     logger.info("nightly choice version=%s to=%s reason=%s", choice.version, to_domain, choice.reason)
     return choice.version
 

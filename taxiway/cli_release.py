@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,8 +19,12 @@ import click
 from flytekit.remote import FlyteRemote
 
 from tasks.core.config import PipelineConfig, load_pipeline_config
+from tasks.core.config_governance import ApprovalPolicySpec
 from tasks.core.errors import TaxiwayError
 from tasks.core.flyte_clients import FlyteRemotes, FlyteSettings
+from tasks.core.governance_policy import FLYTE, ApprovalDecision, Verdict, describe
+from tasks.core.governance_signals import FlyteSignals, NotAccepted, read_request, submit
+from tasks.core.governance_state import FlyteGovernanceState, Freeze, Hold, set_freeze, set_hold
 from tasks.core.promote import PromotionPorts, check_promotion
 from tasks.core.promote_admin import FlyteLaunchPlans
 from tasks.core.promote_flyte import FlyteExecutions
@@ -98,6 +103,13 @@ def status_command(session: Session) -> None:
                    f" promoted_by={status.promoted_by or '-'} at={status.promoted_at or '-'}")  # fmt: skip
         for name in status.active_launch_plans:
             click.echo(f"{'':<12} active {name}")
+        governance = _state(session).read(domain)
+        if governance.freeze:
+            frozen = governance.freeze
+            click.echo(f"{'':<12} FROZEN since {frozen.at} by {frozen.by}: {frozen.reason}")
+        if governance.hold:
+            hold = governance.hold
+            click.echo(f"{'':<12} HELD at {hold.version} since {hold.at} by {hold.by}: {hold.reason}")
 
 
 @release_group.command(name="plan")
@@ -193,14 +205,34 @@ def _launch(session: Session, launch_plan: str, name: str, inputs: dict[str, str
     click.echo(f"{execution.id.name} {meta.generate_console_url(execution)}")
 
 
+def _decide(session: Session, execution: str, approver: str, verdict: Verdict, comment: str) -> None:
+    """Record a CLI decision through the same policy path as Slack (identity ``flyte:<--as>``)."""
+    full = execution if execution.count("/") == 2 else f"{session.meta_project}/{session.meta_domain}/{execution}"
+    signals = FlyteSignals(session.meta)
+    request, _, _ = read_request(signals, full)
+    if request is None:  # a promotion from before issue 13: answer its gate directly, as before
+        value = approver if verdict is Verdict.APPROVE else f"reject: {approver}: {comment}"
+        session.meta.set_signal(APPROVAL_SIGNAL, full.rsplit("/", 1)[1], value, python_type=str)
+        click.echo(f"{verdict}d {execution} as {approver} (no approval policy request: gate answered directly)")
+        return
+    policy = session.config.domain(request.domain).governance.approval or ApprovalPolicySpec()
+    now = datetime.now(UTC)
+    result = submit(signals, full, ApprovalDecision(f"{FLYTE}:{approver}", verdict, now.isoformat(), comment),
+                    policy, now)  # fmt: skip
+    if isinstance(result, NotAccepted):
+        click.echo(f"not recorded: {result.reason}", err=True)
+        raise SystemExit(EXIT_REFUSED)
+    click.echo(f"{verdict}d {execution} as {approver}: {describe(result.outcome)}")
+
+
 @release_group.command(name="approve")
 @click.argument("execution")
-@click.option("--as", "approver", required=True, help="Who approves (recorded in the promotion record).")
+@click.option("--as", "approver", required=True, help="Your Flyte identity (recorded in the promotion record).")
+@click.option("--comment", default="")
 @pass_session
-def approve_command(session: Session, execution: str, approver: str) -> None:
-    """Approve the promotion EXECUTION waiting at its approval gate."""
-    session.meta.set_signal(APPROVAL_SIGNAL, execution, approver, python_type=str)
-    click.echo(f"approved {execution} as {approver}")
+def approve_command(session: Session, execution: str, approver: str, comment: str) -> None:
+    """Approve the promotion EXECUTION waiting at its approval gate (counts towards its N-of-M policy)."""
+    _decide(session, execution, approver, Verdict.APPROVE, comment)
 
 
 @release_group.command(name="reject")
@@ -210,8 +242,62 @@ def approve_command(session: Session, execution: str, approver: str) -> None:
 @pass_session
 def reject_command(session: Session, execution: str, approver: str, reason: str) -> None:
     """Reject the promotion EXECUTION: it ends with nothing activated."""
-    session.meta.set_signal(APPROVAL_SIGNAL, execution, f"reject: {approver}: {reason}", python_type=str)
-    click.echo(f"rejected {execution}")
+    _decide(session, execution, approver, Verdict.REJECT, reason)
+
+
+def _state(session: Session) -> FlyteGovernanceState:
+    return FlyteGovernanceState(session.remote, session.config.project, session.config.pipeline)
+
+
+def _who() -> str:
+    return os.environ.get("USER", "") or "unknown"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@release_group.command(name="freeze")
+@click.argument("domain")
+@click.option("--reason", required=True)
+@pass_session
+def freeze_command(session: Session, domain: str, reason: str) -> None:
+    """Stop the line: no promotion (scheduled or manual) starts in DOMAIN until `taxiway unfreeze`."""
+    session.config.domain(domain)
+    set_freeze(_state(session), domain, Freeze(reason, _who(), _now()))
+    click.echo(f"froze {domain}: {reason}")
+
+
+@release_group.command(name="unfreeze")
+@click.argument("domain")
+@pass_session
+def unfreeze_command(session: Session, domain: str) -> None:
+    """Lift DOMAIN's freeze."""
+    session.config.domain(domain)
+    set_freeze(_state(session), domain, None)
+    click.echo(f"unfroze {domain}")
+
+
+@release_group.command(name="pin")
+@click.argument("domain")
+@click.option("--reason", required=True)
+@pass_session
+def pin_command(session: Session, domain: str, reason: str) -> None:
+    """Hold DOMAIN at its active release: the nightly does not promote over it."""
+    state = read_domain_state(session.launch_plans, session.config.pipeline, domain)
+    version = domain_status(session.config, state, session.executions, FlytePromotions(session.meta)).active_version
+    set_hold(_state(session), domain, Hold(version, reason, _who(), _now()))
+    click.echo(f"held {domain} at {version or '(none active)'}: {reason}")
+
+
+@release_group.command(name="release-hold")
+@click.argument("domain")
+@pass_session
+def release_hold_command(session: Session, domain: str) -> None:
+    """Lift DOMAIN's hold (a rollback's or a pin's)."""
+    session.config.domain(domain)
+    set_hold(_state(session), domain, None)
+    click.echo(f"released the hold on {domain}")
 
 
 def attach_release_commands(cli: click.Group) -> None:

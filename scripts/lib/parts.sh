@@ -104,10 +104,14 @@ part_model_server_launch() { die "the model_server part has no launcher yet"; }
 part_model_server_endpoint() { echo "model       http://127.0.0.1:30092/v2/"; }
 
 # --- HOOK: approvals service (127.0.0.1:30093), a later part -------------------------------
-part_approvals_enabled() { false; }
+part_approvals_enabled() { [[ -f $ROOT/approvals/__main__.py ]]; }
 part_approvals_marker() { echo approvals; }
 part_approvals_health() { tcp_open 127.0.0.1 30093; }
-part_approvals_launch() { die "the approvals part has no launcher yet"; }
+part_approvals_launch() {
+  export SLACK_SIGNING_SECRET="$TAXIWAY_SLACK_SIGNING_SECRET"
+  start_daemon approvals "$PYTHON" -m approvals serve --port 30093 --state-dir "$STACK_DIR/approvals" \
+    --config "$ROOT/examples/training/taxiway.yaml" --slack-api-url http://127.0.0.1:30091/api/
+}
 part_approvals_endpoint() { echo "approvals   http://127.0.0.1:30093/"; }
 
 # --- generic lifecycle --------------------------------------------------------------------

@@ -34,6 +34,7 @@ from tasks.core.config_fields import (
     SlackChannel,
     StorageUri,
 )
+from tasks.core.config_governance import GovernanceSpec
 
 
 class Spec(BaseModel):
@@ -86,6 +87,9 @@ class DomainSpec(Spec):
     requires_approval: StrictBool = Field(default=False, description="Promotion into this domain waits for a human.")
     approval_timeout: Duration = Field(
         default=timedelta(hours=24), description="How long a promotion waits for approval before it times out."
+    )
+    governance: GovernanceSpec = Field(
+        default=GovernanceSpec(), description="Approval policy (N of M) and promotion windows of this domain."
     )
 
 

@@ -74,11 +74,23 @@ class PromotionPorts:
 
 
 @dataclass(frozen=True)
+class ApprovalVote:
+    """One recorded approval decision (``tasks.core.governance_policy.ApprovalDecision`` as a record)."""
+
+    person: str
+    identity: str
+    verdict: str
+    at: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class Approval:
-    """Who approved a promotion into a ``requires_approval`` domain, and when (ISO 8601)."""
+    """Who approved a promotion into a ``requires_approval`` domain, and when (ISO 8601), with every decision."""
 
     approved_by: str
     approved_at: str
+    decisions: list[ApprovalVote] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,7 @@ class PromotionRecord:
     deactivated: list[str] = field(default_factory=list)
     approved_by: str = ""
     approved_at: str = ""
+    approvals: list[ApprovalVote] = field(default_factory=list)
     execution: str = ""
     started_at: str = ""
     finished_at: str = ""
@@ -194,7 +207,8 @@ def apply_promotion(
         config.pipeline, config.project, release.version, decision.from_domain, to_domain, Phase.FAILED,
         override_reason=decision.override_reason, previous_version=active_version(before),
         registration=registration, validation=report, approved_by=approval.approved_by if approval else "",
-        approved_at=approval.approved_at if approval else "", execution=execution, started_at=started_at,
+        approved_at=approval.approved_at if approval else "", approvals=list(approval.decisions) if approval else [],
+        execution=execution, started_at=started_at,
     )  # fmt: skip
     if not report.passed:
         reason = f"validation failed in {to_domain}: {'; '.join(report.failures())}"

@@ -1,0 +1,1 @@
+"""The approvals service: answers Slack's Approve / Reject buttons for promotions waiting at their gate."""

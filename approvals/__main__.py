@@ -1,0 +1,5 @@
+"""``python -m approvals serve ...``."""
+
+from approvals.cli import main
+
+raise SystemExit(main())
