@@ -97,10 +97,17 @@ part_slack_launch() {
 part_slack_endpoint() { echo "slack       http://127.0.0.1:30091/api/"; }
 
 # --- HOOK: model server, Open Inference Protocol v2 (127.0.0.1:30092), a later part --------
-part_model_server_enabled() { false; }
+part_model_server_enabled() { [[ -f $ROOT/modelserver/__main__.py ]]; }
 part_model_server_marker() { echo model_server; }
-part_model_server_health() { tcp_open 127.0.0.1 30092; }
-part_model_server_launch() { die "the model_server part has no launcher yet"; }
+part_model_server_health() { http_ok http://127.0.0.1:30092/v2/health/live; }
+part_model_server_launch() {
+  local py
+  py="$(bash "$ROOT/modelserver/install.sh")" || die "could not create the model server venv (modelserver/install.sh)"
+  start_daemon model_server env PYTHONPATH="$ROOT" AWS_ENDPOINT_URL_S3="$S3_ENDPOINT" \
+    AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 OMP_NUM_THREADS=1 \
+    "$py" -m modelserver serve --port 30092 --grpc-port 30094 \
+    --repository s3://taxiway-models/serving --state-dir "$STACK_DIR/model_server"
+}
 part_model_server_endpoint() { echo "model       http://127.0.0.1:30092/v2/"; }
 
 # --- HOOK: approvals service (127.0.0.1:30093), a later part -------------------------------
