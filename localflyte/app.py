@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from localflyte import execution, registration
+from localflyte.console import Console
 from localflyte.context import AppContext, Clock
 from localflyte.executor.model import ExecutorSettings
 from localflyte.executor.runtimes import DockerRuntime, ProcessRuntime, Runtime
@@ -43,16 +44,18 @@ def build_runtime(settings: ServerSettings) -> Runtime:
     return ProcessRuntime(settings.state_dir / "runs", base_env={**os.environ, "PATH": path})
 
 
-def executor_settings(settings: ServerSettings, grpc_port: int, log_url_prefix: str) -> ExecutorSettings:
+def executor_settings(settings: ServerSettings, grpc_port: int, http_url: str) -> ExecutorSettings:
+    """What a task sees of localflyte; the console endpoint makes flytekit's console links resolve here."""
     cluster = ClusterEnvironment(
         platform_url=f"127.0.0.1:{grpc_port}",
         platform_insecure=True,
         s3_endpoint=settings.s3_endpoint,
         s3_access_key=settings.s3_access_key,
         s3_secret_key=settings.s3_secret_key,
+        extra={"FLYTE_PLATFORM_CONSOLE_ENDPOINT": http_url},
     )
     return ExecutorSettings(
-        cluster=cluster, bucket=settings.bucket, log_dir=settings.log_dir, log_url_prefix=log_url_prefix
+        cluster=cluster, bucket=settings.bucket, log_dir=settings.log_dir, log_url_prefix=f"{http_url}/logs"
     )
 
 
@@ -78,13 +81,14 @@ class LocalFlyte:
         if http_port is None:  # beside a fixed gRPC port; anywhere free beside a free one
             http_port = settings.port + 1 if settings.port else 0
         self.http = HttpEndpoint(http_port, settings.log_dir, self.context.clock, self.scheduler)
+        self.http.mount_console(Console.from_components(self.components, self.plane.blobs).handle)
         self.services: list[Service] = [self.http, self.scheduler]
         self.executor: ExecutorService | None = None
         if settings.runtime != "none":
             self.executor = ExecutorService(
                 self.context,
                 self.plane,
-                executor_settings(settings, self.port, f"{self.http.url}/logs"),
+                executor_settings(settings, self.port, self.http.url),
                 build_runtime(settings),
                 max_running=settings.max_running_executions,
             )

@@ -4,6 +4,7 @@
 - ``POST /tick`` with ``{"seconds": N}`` or ``{"to": "<ISO time>"}``: advance localflyte's clock, run
   the schedule check at once and answer ``{"now": ..., "fired": [...]}`` (``python -m localflyte tick``).
 - ``GET /healthz``.
+- ``/console...``: the console pages (``localflyte/console``), once :meth:`HttpEndpoint.mount_console` was called.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Mapping
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
+from localflyte.console import ConsoleRequest, ConsoleResponse
+from localflyte.console.routes import Route
 from localflyte.context import Clock
 from localflyte.scheduler import Scheduler
 
@@ -69,6 +74,11 @@ class HttpEndpoint:
         self._clock = clock
         self._scheduler = scheduler
         self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        self._console: Route | None = None
+
+    def mount_console(self, console: Route) -> None:
+        """Serve ``/console...`` with ``console`` (a :class:`localflyte.console.Console`'s ``handle``)."""
+        self._console = console
 
     def handlers(self) -> dict[str, Any]:
         return {}
@@ -85,6 +95,9 @@ class HttpEndpoint:
         self._server.server_close()
 
     def get(self, request: BaseHTTPRequestHandler) -> None:
+        if _is_console(request.path):
+            self._serve_console(request, {})
+            return
         if request.path == "/healthz":
             _send(request, 200, b"ok", "text/plain")
             return
@@ -98,6 +111,14 @@ class HttpEndpoint:
         _send(request, 200, path.read_bytes(), "text/plain; charset=utf-8")
 
     def post(self, request: BaseHTTPRequestHandler) -> None:
+        if _is_console(request.path):
+            length = int(request.headers.get("Content-Length") or 0)
+            if length > _MAX_FORM_BYTES:
+                _send(request, 413, b"form too large", "text/plain")
+                return
+            form = dict(parse_qsl(request.rfile.read(length).decode("utf-8", "replace"), keep_blank_values=True))
+            self._serve_console(request, form)
+            return
         if request.path != "/tick":
             _send(request, 404, b"not found", "text/plain")
             return
@@ -114,9 +135,38 @@ class HttpEndpoint:
         answer = {"now": datetime.fromtimestamp(now).astimezone().isoformat(), "fired": [f.as_json() for f in fired]}
         _send(request, 200, json.dumps(answer).encode(), "application/json")
 
+    def _serve_console(self, request: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
+        if self._console is None:
+            _send(request, 404, b"the console is not mounted on this localflyte", "text/plain")
+            return
+        url = urlsplit(request.path)
+        headers = {key.lower(): value for key, value in request.headers.items()}
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        try:
+            response = self._console(ConsoleRequest(request.command, url.path, query, form, headers))
+        except Exception:
+            log.exception("console failed path=%s", request.path)
+            response = ConsoleResponse(500, b"console error; see localflyte's log", "text/plain")
+        _send(request, response.status, response.body, response.content_type, response.headers)
 
-def _send(request: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> None:
+
+_MAX_FORM_BYTES = 1024 * 1024
+
+
+def _is_console(path: str) -> bool:
+    return path == "/console" or path.startswith(("/console/", "/console?"))
+
+
+def _send(
+    request: BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    content_type: str,
+    headers: Mapping[str, str] | None = None,
+) -> None:
     request.send_response(status)
+    for key, value in (headers or {}).items():
+        request.send_header(key, value)
     request.send_header("Content-Type", content_type)
     request.send_header("Content-Length", str(len(body)))
     request.end_headers()

@@ -42,7 +42,6 @@ class ServerSettings:
     max_running_executions: int = 4
     schedule_interval: float = 5.0
     max_catch_up: int = 10
-    console_url: str = "http://127.0.0.1:30081/console"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -10,6 +10,7 @@ stack_env_lines() {
 FLYTECTL_CONFIG=$STACK_DIR/flyte.yaml
 FLYTE_PLATFORM_URL=127.0.0.1:30080
 FLYTE_PLATFORM_INSECURE=True
+FLYTE_PLATFORM_CONSOLE_ENDPOINT=http://127.0.0.1:30081
 FLYTE_AWS_ENDPOINT=http://127.0.0.1:30002
 FLYTE_AWS_ACCESS_KEY_ID=testing
 FLYTE_AWS_SECRET_ACCESS_KEY=testing
@@ -46,6 +47,8 @@ write_client_config() {
 admin:
   endpoint: dns:///127.0.0.1:30080
   insecure: true
+console:
+  endpoint: http://127.0.0.1:30081
 storage:
   # flytestdlib reads type + connection; flytekit reads connection (storage.connection.*).
   type: s3

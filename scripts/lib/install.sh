@@ -2,7 +2,7 @@
 # Installing what the stack needs: Debian packages and the project's Python environment.
 # Sourced by scripts/stack after common.sh.
 
-APT_PACKAGES=(docker.io docker-registry debootstrap curl)
+APT_PACKAGES=(docker.io docker-registry debootstrap curl chromium chromium-driver)
 TORCH_PIN="torch==2.13.0"
 
 # Command that proves each Debian package is installed (checking commands, not dpkg, keeps a
@@ -12,6 +12,8 @@ declare -A APT_PROVIDES=(
   [docker-registry]=docker-registry
   [debootstrap]=debootstrap
   [curl]=curl
+  [chromium]=chromium
+  [chromium-driver]=chromedriver
 )
 
 install_system_packages() {
