@@ -33,6 +33,7 @@ from tasks.core.config_fields import DottedName, Name
 from tasks.core.config_models import (
     DockerfileImage,
     DomainSpec,
+    ImageSpecImages,
     ModelSource,
     NotificationSettings,
     OipServing,
@@ -58,6 +59,7 @@ __all__ = [
     "DomainSpec",
     "Exists",
     "Expectation",
+    "ImageSpecImages",
     "ModelSource",
     "NotificationSettings",
     "OipServing",
@@ -105,6 +107,9 @@ class PipelineConfig(Spec):
         min_length=1, description="Python packages to serialize and register, e.g. ['training.workflows']."
     )
     image: DockerfileImage | None = Field(default=None, description="The pipeline's image, built from a Dockerfile.")
+    image_specs: ImageSpecImages | None = Field(
+        default=None, description="The pipeline's flytekit ImageSpec images (with or instead of `image`)."
+    )
     domains: Annotated[tuple[DomainSpec, ...], BeforeValidator(named_entries)] = Field(
         min_length=1,
         description="Domains in promotion order: a list of entries with a name, or a mapping name -> settings.",

@@ -97,7 +97,7 @@ class DockerfileImage(Spec):
     """The pipeline's image, built from a Dockerfile and tagged by a hash of its inputs.
 
     The Dockerfile and the build args always count towards the tag; ``tag_inputs`` adds files
-    (lock files, requirements). ImageSpec images will get their own ``image_specs`` section.
+    (lock files, requirements). ImageSpec images have their own ``image_specs`` section.
     """
 
     repository: ImageRepository = Field(description="Registry repository, without tag or digest.")
@@ -107,6 +107,20 @@ class DockerfileImage(Spec):
         default=(), description="Files whose content (besides the Dockerfile and build args) decides the tag."
     )
     build_args: dict[Identifier, str] = Field(default_factory=dict, description="Docker build arguments.")
+
+
+class ImageSpecImages(Spec):
+    """The pipeline's flytekit ImageSpec images: found by loading ``packages``, tagged by flytekit's hash.
+
+    With ``image`` too, the release has both kinds; with only this section, only ImageSpec images.
+    """
+
+    registry: ImageRepository = Field(
+        description="Registry prefix every ImageSpec must push to, e.g. '127.0.0.1:30000/taxiway'."
+    )
+    base_image: str | None = Field(
+        default=None, description="Base image the ImageSpecs must use (pinned, local); any when absent."
+    )
 
 
 class ValidationSpec(Spec):

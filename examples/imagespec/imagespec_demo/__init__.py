@@ -1,0 +1,1 @@
+"""Example pipeline whose images are flytekit ImageSpecs (a light one and a training one)."""
