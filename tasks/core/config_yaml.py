@@ -92,7 +92,11 @@ def load_yaml_mapping(text: str, source: str) -> dict[str, Any]:
     """
     if len(text.encode("utf-8", errors="surrogatepass")) > MAX_CONFIG_BYTES:
         raise _one(source, f"text is larger than {MAX_CONFIG_BYTES} bytes; a config file is a few KiB")
-    loader = _StrictLoader(text)
+    try:
+        loader = _StrictLoader(text)
+    except yaml.YAMLError as exc:
+        # The reader checks every character up front: a NUL or another control character fails here.
+        raise _one(source, f"could not parse YAML: {exc}") from None
     try:
         node = loader.get_single_node()
         if node is None:

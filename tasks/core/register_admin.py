@@ -221,7 +221,11 @@ def _is_transient(err: BaseException) -> bool:
     if isinstance(err, grpc.RpcError) and isinstance(err, grpc.Call):
         return err.code() in _TRANSIENT_CODES
     # Data-proxy uploads go over HTTP to the blob store: a refused connection is transient as well.
-    return isinstance(err, requests.ConnectionError | requests.Timeout)
+    if isinstance(err, requests.ConnectionError | requests.Timeout):
+        return True
+    # flytekit's get_upload_signed_url wraps every error, UNAVAILABLE included, in a bare RuntimeError.
+    cause = err.__cause__
+    return isinstance(err, RuntimeError) and cause is not None and _is_transient(cause)
 
 
 def _details(err: BaseException) -> str:
