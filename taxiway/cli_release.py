@@ -32,6 +32,7 @@ from tasks.core.promote_lock import FlytePromotions
 from tasks.core.promote_names import promotion_execution_name, rollback_execution_name
 from tasks.core.records import DomainRegistration, Release
 from tasks.core.status import diff_domains, domain_status, plan_promotion, read_domain_state
+from tasks.core.versions import parse_release_version
 
 EXIT_REFUSED = 3
 APPROVAL_SIGNAL = "approval"  # the same as tasks.promote.APPROVAL_SIGNAL, without importing @task modules
@@ -68,6 +69,22 @@ def _fail(err: TaxiwayError, code: int = 2) -> NoReturn:
 
 
 pass_session = click.make_pass_decorator(Session)
+
+
+def _check_domains(session: Session, *names: str) -> None:
+    """Refuse a domain the pipeline does not configure before anything talks to Flyte."""
+    for name in names:
+        try:
+            session.config.domain(name)
+        except TaxiwayError as err:
+            _fail(err)
+
+
+def _check_version(version: str) -> None:
+    try:
+        parse_release_version(version)
+    except TaxiwayError as err:
+        _fail(err)
 
 
 @click.group(name="release")
@@ -159,11 +176,7 @@ def _release_of(session: Session, version: str) -> Release | None:
 @pass_session
 def diff_command(session: Session, left: str, right: str) -> None:
     """Entities, active versions, schedules and settings that differ between domains LEFT and RIGHT."""
-    for name in (left, right):
-        try:
-            session.config.domain(name)
-        except TaxiwayError as err:
-            _fail(err)
+    _check_domains(session, left, right)
     entries = diff_domains(
         read_domain_state(session.launch_plans, session.config.pipeline, left),
         read_domain_state(session.launch_plans, session.config.pipeline, right),
@@ -181,6 +194,8 @@ def diff_command(session: Session, left: str, right: str) -> None:
 @pass_session
 def promote_command(session: Session, version: str, to_domain: str, override_reason: str) -> None:
     """Launch promote_pipeline for VERSION into --to (a deterministic name: launching twice runs once)."""
+    _check_version(version)
+    _check_domains(session, to_domain)
     name = promotion_execution_name(session.config.pipeline, version, to_domain)
     inputs = {"pipeline": session.config.pipeline, "version": version, "to_domain": to_domain,
               "override_reason": override_reason}  # fmt: skip
@@ -193,6 +208,9 @@ def promote_command(session: Session, version: str, to_domain: str, override_rea
 @pass_session
 def rollback_command(session: Session, domain: str, to_version: str) -> None:
     """Launch rollback_pipeline: re-activate the previous (or --to) validated release in --domain."""
+    _check_domains(session, domain)
+    if to_version:
+        _check_version(to_version)
     name = rollback_execution_name(session.config.pipeline, domain, to_version, str(time.time_ns()))
     _launch(session, "taxiway.rollback", name, {"pipeline": session.config.pipeline, "domain": domain,
                                                 "to_version": to_version})  # fmt: skip
@@ -263,7 +281,7 @@ def _now() -> str:
 @pass_session
 def freeze_command(session: Session, domain: str, reason: str) -> None:
     """Stop the line: no promotion (scheduled or manual) starts in DOMAIN until `taxiway unfreeze`."""
-    session.config.domain(domain)
+    _check_domains(session, domain)
     set_freeze(_state(session), domain, Freeze(reason, _who(), _now()))
     click.echo(f"froze {domain}: {reason}")
 
@@ -273,7 +291,7 @@ def freeze_command(session: Session, domain: str, reason: str) -> None:
 @pass_session
 def unfreeze_command(session: Session, domain: str) -> None:
     """Lift DOMAIN's freeze."""
-    session.config.domain(domain)
+    _check_domains(session, domain)
     set_freeze(_state(session), domain, None)
     click.echo(f"unfroze {domain}")
 
@@ -284,6 +302,7 @@ def unfreeze_command(session: Session, domain: str) -> None:
 @pass_session
 def pin_command(session: Session, domain: str, reason: str) -> None:
     """Hold DOMAIN at its active release: the nightly does not promote over it."""
+    _check_domains(session, domain)
     state = read_domain_state(session.launch_plans, session.config.pipeline, domain)
     version = domain_status(session.config, state, session.executions, FlytePromotions(session.meta)).active_version
     set_hold(_state(session), domain, Hold(version, reason, _who(), _now()))
@@ -295,7 +314,7 @@ def pin_command(session: Session, domain: str, reason: str) -> None:
 @pass_session
 def release_hold_command(session: Session, domain: str) -> None:
     """Lift DOMAIN's hold (a rollback's or a pin's)."""
-    session.config.domain(domain)
+    _check_domains(session, domain)
     set_hold(_state(session), domain, None)
     click.echo(f"released the hold on {domain}")
 

@@ -577,9 +577,7 @@ CLI_CASES: list[tuple[str, list[str], str]] = [
     ("status-missing-config", ["status", "--config", "{missing}"], "pipeline config file not found"),
     ("plan-bad-config", ["plan", V, "--to", "staging", "--config", "{bad}"], "version: expected 1"),
 ]
-# Found by this corpus: these commands reach FlyteAdmin (or raise a traceback, exit 1) before checking
-# their arguments. Strict: once taxiway/cli_release.py validates them, the marker must go.
-_CLI_GAP = pytest.mark.xfail(strict=True, reason="taxiway/cli_release.py does not validate this argument first")
+# Found by this corpus (these used to reach FlyteAdmin or raise a traceback before checking).
 CLI_GAPS = [
     pytest.param(
         ["promote", "$(touch {sentinel})", "--to", "staging"], "not a release version", id="promote-bad-version"
@@ -594,7 +592,7 @@ CLI_GAPS = [
     ("args", "message"),
     [
         *[pytest.param(*c[1:], id=c[0]) for c in CLI_CASES],
-        *[pytest.param(*g.values, id=g.id, marks=_CLI_GAP) for g in CLI_GAPS],
+        *CLI_GAPS,
     ],
 )
 def test_cli_refuses_bad_arguments_before_calling_flyte(
