@@ -1,0 +1,116 @@
+"""A synthetic pipeline directory with a taxiway.yaml and an image section, as Taxiway's CI sees it.
+
+The pipeline image (``Dockerfile``) holds only dependencies: the code ships by fast registration, so
+its tag (a hash of the Dockerfile, ``requirements.txt`` and the base image) survives code changes.
+``Dockerfile.rebuild`` is what a team without fast registration does: bake the code into the image,
+so every code change is a new image.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import requests
+
+from benchmarks.synthetic import PipelineShape, write_pipeline
+from tasks.core.build import build_images
+from tasks.core.build_stream import run_build, run_push
+from tasks.core.config import PipelineConfig, load_pipeline_config
+from tasks.core.records import ImageRef
+from tasks.core.registry import RegistryClient
+
+REGISTRY = "127.0.0.1:30000"
+BASE_IMAGE = "taxiway/base:bookworm-py311"
+PACKAGE = "synth"
+GIT_SHA = "0123456789ab" + "c" * 28
+
+_CONFIG = """\
+version: 1
+pipeline: synth
+packages: [synth]
+image:
+  repository: {repository}
+  dockerfile: Dockerfile
+  context: .
+  tag_inputs: [requirements.txt]
+  build_args:
+    BASE_IMAGE: {base}
+domains:
+  - name: development
+    raw_data_prefix: s3://taxiway-data/development/synth
+  - name: staging
+    raw_data_prefix: s3://taxiway-data/staging/synth
+"""
+
+_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+COPY requirements.txt /opt/synth/requirements.txt
+"""
+
+_REBUILD_DOCKERFILE = f"""\
+FROM {BASE_IMAGE}
+COPY src /root/src
+ENV PYTHONPATH=/root/src
+"""
+
+
+def docker_client() -> docker.DockerClient:
+    """The local engine (``DOCKER_HOST`` when set, else the unix socket)."""
+    try:
+        return docker.from_env(timeout=600)
+    except docker.errors.DockerException:
+        return docker.DockerClient(base_url="unix:///var/run/docker.sock", timeout=600)
+
+
+@dataclass
+class SyntheticPipeline:
+    """A pipeline directory: ``taxiway.yaml``, Dockerfiles and ``src/synth``."""
+
+    root: Path
+    shape: PipelineShape
+    repository: str
+
+    @classmethod
+    def create(cls, root: Path, shape: PipelineShape) -> SyntheticPipeline:
+        # A repository of its own, so that a previous run's tags never make the first build a reuse.
+        repository = f"{REGISTRY}/taxiway-bench/synth-{uuid.uuid4().hex[:8]}"
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "taxiway.yaml").write_text(_CONFIG.format(repository=repository, base=BASE_IMAGE))
+        (root / "Dockerfile").write_text(_DOCKERFILE)
+        (root / "Dockerfile.rebuild").write_text(_REBUILD_DOCKERFILE)
+        (root / "requirements.txt").write_text("flytekit==1.16.31\n")
+        pipeline = cls(root, shape, repository)
+        pipeline.commit(0)
+        return pipeline
+
+    @property
+    def source(self) -> Path:
+        return self.root / "src"
+
+    @property
+    def config(self) -> PipelineConfig:
+        return load_pipeline_config(self.root / "taxiway.yaml")
+
+    def commit(self, revision: int) -> None:
+        """A code-only change: new function bodies, same structure, same dependencies."""
+        write_pipeline(self.source, self.shape, PACKAGE, revision)
+
+    def build_images(self, client: docker.DockerClient, session: requests.Session) -> list[ImageRef]:
+        """Taxiway's build step: build and push unless the registry has the content-hash tag."""
+        return build_images(
+            self.root, self.config, git_sha=GIT_SHA, docker_client=client, registry=RegistryClient(session)
+        )
+
+    def rebuild_image(self, client: docker.DockerClient, tag: str) -> str:
+        """The baseline: ``docker build`` an image with the code baked in and push it; its reference."""
+        repository = f"{self.repository}-rebuild"
+        run_build(
+            client, path=str(self.root), dockerfile="Dockerfile.rebuild", tag=f"{repository}:{tag}",
+            network_mode="host", pull=False, rm=True, forcerm=True,
+        )  # fmt: skip
+        run_push(client, repository, tag)
+        return f"{repository}:{tag}"

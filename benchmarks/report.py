@@ -1,0 +1,48 @@
+"""The table printed at the end of a run and the JSON result file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.measure import Figure, Machine
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f} {unit}" if unit == "s" else f"{value:.1f} {unit}"
+
+
+def table(figures: list[Figure], machine: Machine) -> str:
+    """A Markdown table of the figures, preceded by the machine."""
+    lines = [
+        f"Machine: {machine.cores} cores, {machine.memory_gib} GiB, Python {machine.python}, {machine.platform}",
+        "",
+        "| figure | Taxiway | baseline | ratio | goal | met? |",
+        "|---|---|---|---|---|---|",
+    ]
+    for figure in figures:
+        baseline = f"{_value(figure.baseline, figure.unit)} ({figure.baseline_name})" if figure.baseline_name else "-"
+        ratio = f"{figure.ratio:.2f}x" if figure.ratio is not None else "-"
+        met = "yes" if figure.met else "**no**"
+        lines.append(
+            f"| {figure.name} | {_value(figure.taxiway, figure.unit)} | {baseline} | {ratio} | {figure.goal} | {met} |"
+        )
+    notes = [f"- {figure.name}: {figure.note}" for figure in figures if figure.note]
+    return "\n".join([*lines, "", *notes])
+
+
+def write_results(figures: list[Figure], machine: Machine, options: dict[str, Any], directory: Path = RESULTS) -> Path:
+    """Write ``<directory>/<UTC timestamp>.json``; its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"{stamp}.json"
+    payload = {"machine": asdict(machine), "options": options, "figures": [figure.to_json() for figure in figures]}
+    path.write_text(json.dumps(payload, indent=2, default=str))
+    return path
