@@ -10,6 +10,7 @@ structure" answer becomes :class:`~tasks.core.errors.VersionConflict`.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from flytekit.exceptions.user import (
     FlyteEntityNotExistException,
     FlyteInvalidInputException,
     FlyteTimeout,
+    FlyteValueException,
 )
 from flytekit.remote import FlyteRemote
 from flytekit.tools.script_mode import hash_file
@@ -215,6 +217,9 @@ def version_conflict(entity: HydratedEntity, details: str = "") -> VersionConfli
     )
 
 
+_SERVER_ERROR_STATUS = re.compile(r"Received: 5\d\d\b")
+
+
 def _is_transient(err: BaseException) -> bool:
     if isinstance(err, _TRANSIENT):
         return True
@@ -222,6 +227,10 @@ def _is_transient(err: BaseException) -> bool:
         return err.code() in _TRANSIENT_CODES
     # Data-proxy uploads go over HTTP to the blob store: a refused connection is transient as well.
     if isinstance(err, requests.ConnectionError | requests.Timeout):
+        return True
+    # flytekit's upload_file reports the blob store's HTTP status as FlyteValueException("Received: <status>"):
+    # a 5xx (e.g. S3 throttling simultaneous uploads of one bundle) is worth another try.
+    if isinstance(err, FlyteValueException) and _SERVER_ERROR_STATUS.search(str(err)):
         return True
     # flytekit's get_upload_signed_url wraps every error, UNAVAILABLE included, in a bare RuntimeError.
     cause = err.__cause__
