@@ -14,10 +14,11 @@ from flytekit.types.file import FlyteFile
 
 from tasks.core.promote import PromotionRecord
 from tasks.promote import apply_promotion_task, await_approval, check_promotion_gate
+from tasks.promote_report import promotion_failed, report_approval, report_promotion, report_promotion_started
 from tasks.validate import locate_release
 
 
-@workflow
+@workflow(on_failure=promotion_failed)
 def promote_pipeline(
     pipeline: str, version: str, to_domain: str, override_reason: str = "", config: FlyteFile | None = None
 ) -> PromotionRecord:
@@ -25,7 +26,8 @@ def promote_pipeline(
     the configured order (no skipping, no going backwards, one promotion per pipeline and domain at a time);
     waits for approval where the domain requires it; registers the same package and version there with the
     domain's settings, validates there, and only then activates its launch plans (deactivating the previous
-    release's). On failure the previously active release stays active.
+    release's). On failure the previously active release stays active. The run is reported as one threaded
+    Slack message in ``to_domain``'s channel; a failed step is reported naming its node.
 
     :param pipeline: the pipeline name from taxiway.yaml.
     :param version: the release version, e.g. ``0123456789ab``.
@@ -34,7 +36,22 @@ def promote_pipeline(
     :param config: a taxiway.yaml to use instead of the one the release was built with.
     :returns: the promotion record: validation report, activated launch plans, approver.
     """
-    context = locate_release(pipeline=pipeline, version=version, config=config)
-    check = check_promotion_gate(context=context, to_domain=to_domain, override_reason=override_reason)
-    approval = await_approval(check=check)
-    return apply_promotion_task(context=context, check=check, approval=approval)
+    # Node names are what the failure handler's Slack message names (tasks.promote_report.PROMOTE_NODES).
+    context = locate_release(pipeline=pipeline, version=version, config=config).with_overrides(
+        node_name="locate-release"
+    )
+    started = report_promotion_started(context=context, to_domain=to_domain).with_overrides(node_name="report-started")
+    check = check_promotion_gate(context=context, to_domain=to_domain, override_reason=override_reason).with_overrides(
+        node_name="check-promotion-gate"
+    )
+    approval = await_approval(check=check).with_overrides(node_name="await-approval")
+    approved = report_approval(report=started, check=check, approval=approval).with_overrides(
+        node_name="report-approval"
+    )
+    record = apply_promotion_task(context=context, check=check, approval=approval).with_overrides(
+        node_name="apply-promotion"
+    )
+    # After the approval report, so that the thread reads in order.
+    approved >> record
+    report_promotion(report=approved, record=record).with_overrides(node_name="report-promotion")
+    return record

@@ -16,14 +16,18 @@ import flytekit
 from flytekit import Secret, task
 
 from tasks.core.config import PipelineConfig
+from tasks.core.errors import TaxiwayError
+from tasks.core.flyte_clients import FlyteRemotes, FlyteSettings
 from tasks.core.notify import Delivery, ReleaseNotifier, SlackThread, slack_channel
-from tasks.core.notify_records import RunFailure, RunInfo, StepReport
+from tasks.core.notify_records import Link, RunFailure, RunInfo, StepReport
 from tasks.core.notify_slack import SlackTransport, WebApiTransport, WebhookTransport, web_client, webhook_client
 
 logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "TAXIWAY_SLACK_TOKEN"
 WEBHOOK_ENV = "TAXIWAY_SLACK_WEBHOOK_URL"
+#: The Web API base URL when taxiway.yaml has no ``notifications.slack.api_url`` (e.g. localslack's).
+BASE_URL_ENV = "SLACK_BASE_URL"
 #: The secret the example pipeline's taxiway.yaml names; requested so Flyte mounts it.
 DEFAULT_TOKEN_SECRET = Secret(group="slack", key="bot-token")
 
@@ -77,9 +81,28 @@ def _notifier(target: SlackTarget) -> ReleaseNotifier:
     transport: SlackTransport = (
         WebhookTransport(webhook_client(secret))
         if target.webhook
-        else WebApiTransport(web_client(secret, target.api_url))
+        else WebApiTransport(web_client(secret, target.api_url or os.environ.get(BASE_URL_ENV) or None))
     )
     return ReleaseNotifier(transport, target.channel)
+
+
+def notifier(target: SlackTarget) -> ReleaseNotifier:
+    """The notifier for ``target`` with the secret read here; silent (every call ``SKIPPED``) without one."""
+    return _notifier(target)
+
+
+def execution_link() -> Link:
+    """This task's execution in the Flyte console; the bare name when the console's address is unknown."""
+    execution = flytekit.current_context().execution_id
+    label = f"{execution.project}/{execution.domain}/{execution.name}"
+    try:
+        settings = FlyteSettings.from_env(os.environ)
+        base = FlyteRemotes(settings).for_domain(execution.project, execution.domain).generate_console_http_domain()
+    except (ValueError, TaxiwayError) as err:  # a local run has no FlyteAdmin: the link has no URL
+        logger.debug("no console link for execution=%s: %s", label, err)
+        return Link(label, "")
+    path = f"/console/projects/{execution.project}/domains/{execution.domain}/executions/{execution.name}"
+    return Link(label, base + path)
 
 
 @task(secret_requests=[DEFAULT_TOKEN_SECRET])

@@ -25,12 +25,14 @@ from tasks.core.promote_decide import Promote
 from tasks.core.promote_flyte import FlyteExecutions
 from tasks.core.promote_lock import FlytePromotions
 from tasks.core.promote_nightly import choose_nightly_version
+from tasks.core.promote_report import promotion_deck, promotion_run, rollback_deck, rollback_run
 from tasks.core.promote_rollback import RollbackRecord, rollback
 from tasks.core.records import DomainRegistration
 from tasks.core.register import RegistrationRequest, register_package
 from tasks.core.register_admin import FlyteAdminGateway
 from tasks.core.register_package import load_package
 from tasks.core.vocabulary import Phase
+from tasks.notify import execution_link
 from tasks.validate import ReleaseContext, find_release, meta_remote, remotes
 
 logger = logging.getLogger(__name__)
@@ -171,12 +173,15 @@ def apply_promotion_task(context: ReleaseContext, check: PromotionCheck, approva
             governance = _governance(context)
             if governance.read(check.to_domain).hold is not None:
                 set_hold(governance, check.to_domain, None)
-        return record
     except TransientError as err:
         raise FlyteRecoverableException(str(err)) from err
+    run = promotion_run(record.pipeline, record.version, record.from_domain, record.to_domain, execution_link(),
+                        context.release.git_sha)  # fmt: skip
+    flytekit.Deck("promotion", promotion_deck(run.with_approval(record.approved_by), record))
+    return record
 
 
-@task(retries=3, cache=False)
+@task(retries=3, cache=False, enable_deck=True)
 def rollback_task(context: ReleaseContext, domain: str, to_version: str = "") -> RollbackRecord:
     """Re-activate the previous (or ``to_version``'s) validated release's launch plans in ``domain``.
 
@@ -190,6 +195,8 @@ def rollback_task(context: ReleaseContext, domain: str, to_version: str = "") ->
     hold = Hold(record.to_version, f"rollback from {record.from_version}", f"rollback {_claim()}",
                 datetime.now(UTC).isoformat(timespec="seconds"))  # fmt: skip
     set_hold(_governance(context), domain, hold)
+    run = rollback_run(record.pipeline, domain, record.to_version, execution_link())
+    flytekit.Deck("rollback", rollback_deck(run, record))
     return record
 
 

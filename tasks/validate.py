@@ -15,14 +15,17 @@ from flytekit.models.admin.common import Sort
 from flytekit.remote import FlyteRemote
 from flytekit.types.file import FlyteFile
 
+from tasks.core import report
 from tasks.core.config import PipelineConfig, parse_pipeline_config
 from tasks.core.errors import SourceNotFound, TransientError
 from tasks.core.flyte_clients import FlyteRemotes, FlyteSettings
 from tasks.core.promote import validation_request
 from tasks.core.promote_flyte import FlyteExecutions
 from tasks.core.promote_outputs import literal_to_python
+from tasks.core.promote_report import validation_summaries
 from tasks.core.records import Release
 from tasks.core.validate import ValidationReport, run_validation
+from tasks.core.vocabulary import Phase
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +151,11 @@ def validate_release(context: ReleaseContext, domain: str) -> ValidationReport:
     all_remotes = remotes()
     executions = FlyteExecutions(lambda name: all_remotes.for_domain(config.project, name))
     try:
-        return run_validation(validation_request(config, release.version, domain), executions)
+        validation = run_validation(validation_request(config, release.version, domain), executions)
     except TransientError as err:
         raise FlyteRecoverableException(str(err)) from err
+    phase = Phase.SUCCEEDED if validation.passed else Phase.FAILED
+    page = report.report_page(f"validation {config.pipeline} {release.version} in {domain}", phase,
+                              report.validation_results(validation_summaries(validation)))  # fmt: skip
+    flytekit.Deck("validation", page)
+    return validation

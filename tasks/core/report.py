@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
+from typing import Protocol
 
 from tasks.core.notify_records import (
     Link,
@@ -168,6 +169,34 @@ def promotion_diff(diff: PromotionDiff) -> str:
     rows = [(change.name, change.before or None, change.after) for change in diff.changes]
     changes = table(("launch plan", "active before", "active after"), rows, "diff")
     return _section("promotion", f"Promotion {diff.source_domain} → {diff.target_domain}", summary, changes)
+
+
+class Vote(Protocol):
+    """One approval decision (``tasks.core.promote.ApprovalVote``), as the Deck shows it."""
+
+    # Read-only members, so that frozen dataclasses satisfy the protocol.
+    @property
+    def person(self) -> str: ...
+    @property
+    def identity(self) -> str: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def at(self) -> str: ...
+    @property
+    def comment(self) -> str: ...
+
+
+def approvals_table(approved_by: str, approved_at: str, votes: Sequence[Vote] = ()) -> str:
+    """Who approved the promotion and when, with every recorded decision (approvals and rejections)."""
+    summary = table(
+        ("", "value"),
+        [("approved by", approved_by or "no approval required"), ("approved at", approved_at or None)],
+        "summary",
+    )
+    rows = [(vote.person or None, vote.identity, vote.verdict, vote.at, vote.comment or None) for vote in votes]
+    decisions = table(("person", "identity", "decision", "at", "comment"), rows, "approvals") if rows else ""
+    return _section("approvals", "Approvals", summary, decisions)
 
 
 def rollout_result(rollout: RolloutSummary) -> str:
