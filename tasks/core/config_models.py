@@ -107,6 +107,12 @@ class DockerfileImage(Spec):
         default=(), description="Files whose content (besides the Dockerfile and build args) decides the tag."
     )
     build_args: dict[Identifier, str] = Field(default_factory=dict, description="Docker build arguments.")
+    prepare: tuple[str, ...] = Field(
+        default=(),
+        description="Command (argv, no shell) run in a copy of the pipeline directory, from the context"
+        " directory, before a build, e.g. ['bash', 'prepare_context.sh'] to fill a wheelhouse (name the interpreter:"
+        " file modes do not survive an upload); skipped when the tag exists.",
+    )
 
 
 class ImageSpecImages(Spec):
