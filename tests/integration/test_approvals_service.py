@@ -56,20 +56,6 @@ CONFIG = {
 
 
 @pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = MotoServer(tmp_path_factory.mktemp("moto"), buckets=("taxiway-data",))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def localflyte(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Iterator[LocalFlyteProcess]:
-    process = LocalFlyteProcess(tmp_path_factory.mktemp("localflyte"), s3_endpoint=moto.endpoint, runtime="process")
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def remote(localflyte: LocalFlyteProcess, moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> FlyteRemote:
     config = write_config(tmp_path_factory.mktemp("config") / "flyte.yaml", localflyte.endpoint, moto.endpoint)
     done = pyflyte(config, "register", "--project", PROJECT, "--domain", DOMAIN, "--version", VERSION,

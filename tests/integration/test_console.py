@@ -62,20 +62,6 @@ CONSOLE_DEMO = LaunchPlan.get_or_create(
 
 
 @pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = MotoServer(tmp_path_factory.mktemp("moto"), buckets=("taxiway-data",))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def localflyte(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Iterator[LocalFlyteProcess]:
-    process = LocalFlyteProcess(tmp_path_factory.mktemp("localflyte"), s3_endpoint=moto.endpoint, runtime="process")
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
 def console_url(localflyte: LocalFlyteProcess) -> str:
     """What ``console.endpoint`` is set to in a flytekit config for this localflyte."""
     url = f"http://127.0.0.1:{localflyte.http_port}"

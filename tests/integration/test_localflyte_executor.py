@@ -14,7 +14,6 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,20 +82,6 @@ def run_remote(config: Path, workflow: str, *inputs: str, image: str = "") -> st
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"Execution {name} has succeeded" in done.stdout, done.stdout
     return name
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = MotoServer(tmp_path_factory.mktemp("moto"), buckets=("taxiway-data",))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def localflyte(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Iterator[LocalFlyteProcess]:
-    process = LocalFlyteProcess(tmp_path_factory.mktemp("localflyte"), s3_endpoint=moto.endpoint, runtime="process")
-    yield process
-    process.stop()
 
 
 @pytest.fixture(scope="module")
