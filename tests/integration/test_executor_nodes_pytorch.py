@@ -9,10 +9,10 @@ import pytest
 from flyteidl.core import literals_pb2
 
 from localflyte.testing import MotoServer
+from tests.integration import test_executor_nodes_torch_workflows as torch_flows
 from tests.integration.test_executor_process import BUCKET, Harness
 
 pytestmark = pytest.mark.integration
-torch_flows = pytest.importorskip("tests.integration.test_executor_nodes_torch_workflows")
 
 
 @pytest.fixture(scope="module")
