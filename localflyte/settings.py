@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_DOMAINS = ("development", "staging", "production")
@@ -42,7 +42,6 @@ class ServerSettings:
     max_running_executions: int = 4
     schedule_interval: float = 5.0
     max_catch_up: int = 10
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def database_path(self) -> Path:
