@@ -1,4 +1,4 @@
-"""UI entry point for ``ci_pipeline``: build and register the main branch of a pipeline from git.
+"""UI entry point for ``ci_pipeline``: build, register and validate the main branch of a pipeline from git.
 
 Fill in ``git_url`` (and ``pipeline_dir`` for a monorepo) when launching from the Flyte UI; every
 other input has a default. External CI runs the workflow itself with ``pyflyte run --remote``.
@@ -20,5 +20,7 @@ ci_from_git = LaunchPlan.get_or_create(
         "pipeline_dir": ".",
         "pr_number": 0,
         "config_path": "taxiway.yaml",
+        # Validating in the first domain is what lets a release be promoted out of it.
+        "validate": True,
     },
 )

@@ -20,6 +20,7 @@ from tasks.core.records import DomainRegistration, PackageRef, Release
 from tasks.core.register import RegistrationRequest, register_package
 from tasks.core.register_admin import FlyteAdminGateway
 from tasks.core.register_package import load_package
+from tasks.core.source_author import commit_author
 from tasks.core.vocabulary import Phase
 from tasks.source import Checkout, DomainSettings
 
@@ -64,6 +65,21 @@ def register_release(checkout: Checkout, package: PackageRef, domain: str = "") 
     return registration
 
 
+def release_author(checkout: Checkout) -> str:
+    """The commit author: as the source step recorded it, else read from the checkout's git history
+    ("" when the checkout carries no ``.git``, e.g. an upload, or a monorepo's sub-directory run remotely)."""
+    if checkout.source.author:
+        return checkout.source.author
+    author = commit_author(Path(checkout.directory.download()), checkout.source.git_sha)
+    if not author:
+        logger.warning(
+            "release author unknown version=%s sha=%s: the checkout has no git history here; approval "
+            "policies cannot exclude the author's own approval",
+            checkout.version, checkout.source.git_sha,
+        )  # fmt: skip
+    return author
+
+
 @task(enable_deck=True, cache=False)
 def record_release(
     checkout: Checkout, build: BuildResult, package: PackageRef, registration: DomainRegistration
@@ -78,7 +94,7 @@ def record_release(
     release = Release(
         pipeline=checkout.pipeline, project=checkout.project, version=checkout.version,
         git_sha=checkout.source.git_sha, pr_number=checkout.source.pr_number, images=list(build.images),
-        package=package, registrations=[registration],
+        package=package, registrations=[registration], author=release_author(checkout),
     )  # fmt: skip
     page = report.report_page(
         f"release {release.version}",
@@ -88,7 +104,8 @@ def record_release(
     )
     flytekit.Deck("release", page)
     logger.info(
-        "release recorded pipeline=%s version=%s images_built=%d created=%d",
-        release.pipeline, release.version, sum(image.built for image in release.images), registration.created_count,
+        "release recorded pipeline=%s version=%s author=%s images_built=%d created=%d",
+        release.pipeline, release.version, release.author or "-", sum(image.built for image in release.images),
+        registration.created_count,
     )  # fmt: skip
     return release

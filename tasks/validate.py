@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 #: ``ci_pipeline`` executions are named ``ci-<version>`` (see meta_workflows/ci.py).
 CI_EXECUTION_PREFIX = "ci-"
 CI_WORKFLOW = "meta_workflows.ci.ci_pipeline"
+#: ``ci_pipeline``'s source node; executions from before its nodes were named call it ``n0``.
+CI_SOURCE_NODE = "fetch-source"
+CI_SOURCE_NODE_BEFORE_NAMES = "n0"
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,11 @@ def find_release(remote: FlyteRemote, version: str) -> tuple[Release, str] | Non
     if not execution.is_successful:
         return None
     release = execution.outputs.get("o0", as_type=Release)
-    # The first node (fetch_source) returned the Checkout: its uploaded pipeline directory holds taxiway.yaml.
+    # The source node (fetch_source) returned the Checkout: its uploaded pipeline directory holds taxiway.yaml.
     # Read structurally so this module does not import the @task module that defines Checkout.
-    checkout = literal_to_python(execution.node_executions["n0"].outputs.literals["o0"].to_flyte_idl())
+    nodes = execution.node_executions
+    source_node = nodes.get(CI_SOURCE_NODE) or nodes[CI_SOURCE_NODE_BEFORE_NAMES]
+    checkout = literal_to_python(source_node.outputs.literals["o0"].to_flyte_idl())
     directory = checkout["directory"]
     uri = f"{directory['path'] if isinstance(directory, dict) else directory}/{checkout['config_path']}"
     with tempfile.TemporaryDirectory(prefix="taxiway-config-") as workdir:
@@ -147,6 +152,26 @@ def validate_release(context: ReleaseContext, domain: str) -> ValidationReport:
     :param context: the release and its taxiway.yaml.
     :param domain: where to validate, e.g. ``development``.
     """
+    return _validate(context, domain)
+
+
+@task(retries=3, cache=False, enable_deck=True)
+def validate_in_first_domain(context: ReleaseContext, enabled: bool = True) -> ValidationReport | None:
+    """Run the release's validation cases in the first domain of the promotion order (``ci_pipeline``'s
+    validation); the same executions, names and checks as :func:`validate_release` there, so a promotion
+    out of that domain finds this evidence. Returns None, doing nothing, when ``enabled`` is False.
+
+    :param context: the release and its taxiway.yaml.
+    :param enabled: False skips validation (e.g. a FlyteAdmin that registers but does not execute).
+    """
+    domain = context.config().domains[0].name
+    if not enabled:
+        logger.info("validation skipped release=%s domain=%s (enabled=False)", context.release.version, domain)
+        return None
+    return _validate(context, domain)
+
+
+def _validate(context: ReleaseContext, domain: str) -> ValidationReport:
     config, release = context.config(), context.release
     all_remotes = remotes()
     executions = FlyteExecutions(lambda name: all_remotes.for_domain(config.project, name))

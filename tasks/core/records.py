@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tasks.core.validate import ValidationReport
+
 
 @dataclass(frozen=True)
 class SourceRef:
@@ -18,12 +20,14 @@ class SourceRef:
     :param git_sha: the full 40-hex commit SHA the release is built from.
     :param ref: the branch, tag or ref the caller asked for ("" for an uploaded directory).
     :param pr_number: the pull request number, 0 when the build is not for a PR.
+    :param author: the commit's author email (its name when it has no email); "" when unknown.
     """
 
     location: str
     git_sha: str
     ref: str = ""
     pr_number: int = 0
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,10 @@ class Release:
     :param images: every image the release's tasks use, pinned by digest.
     :param package: the serialized entity package.
     :param registrations: the domains it is registered in so far.
+    :param author: the commit's author email (its name when it has no email): the person approval policies
+        keep from approving their own release. "" when unknown (records written before it was recorded).
+    :param validation: the validation ``ci_pipeline`` ran in the first domain; None when it was skipped
+        (``validate=False``) or for records written before ci validated.
     """
 
     pipeline: str
@@ -111,6 +119,8 @@ class Release:
     images: list[ImageRef]
     package: PackageRef
     registrations: list[DomainRegistration] = field(default_factory=list)
+    author: str = ""
+    validation: ValidationReport | None = None
 
     @property
     def is_pr(self) -> bool:

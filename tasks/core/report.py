@@ -75,6 +75,7 @@ def release_summary(run: RunInfo, release: Release | None = None) -> str:
         rows += [
             ("project", release.project),
             ("pull request", str(release.pr_number) if release.is_pr else None),
+            ("author", release.author or None),
             ("package", release.package.uri),
             ("package content hash", release.package.content_hash),
             ("entities in package", str(release.package.entity_count)),
@@ -147,6 +148,11 @@ def validation_results(results: Sequence[ValidationSummary]) -> str:
         parts.append(table(("metric", "value", "check", "threshold", "result"), rows, "metrics"))
         parts.append(metrics_svg(result.metrics))
     return _section("validation", "Validation", *parts)
+
+
+def validation_skipped(reason: str) -> str:
+    """The validation section of a run that did not validate, saying why."""
+    return _section("validation", "Validation", f"<p>{escape(reason)}</p>")
 
 
 def _verdict(passed: bool) -> str:

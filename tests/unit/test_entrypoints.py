@@ -122,7 +122,7 @@ def test_ci_pipeline_composes_source_build_package_register_record() -> None:
     interface = ci_pipeline.python_interface
     assert interface.outputs == {"o0": Release}
     assert set(interface.inputs) == {
-        "source", "git_url", "git_ref", "git_sha", "pipeline_dir", "pr_number", "config_path",
+        "source", "git_url", "git_ref", "git_sha", "pipeline_dir", "pr_number", "config_path", "validate",
     }  # fmt: skip
     assert interface.default_inputs_as_kwargs["pr_number"] == 0
     assert interface.default_inputs_as_kwargs["config_path"] == "taxiway.yaml"
@@ -132,10 +132,15 @@ def test_ci_pipeline_composes_source_build_package_register_record() -> None:
     tasks = [node.task_node.reference_id.name for node in spec.template.nodes]
     assert tasks == [
         "tasks.source.fetch_source",
+        "tasks.ci_report.report_ci_started",
         "tasks.build.build_images",
         "tasks.package.package_release",
         "tasks.register.register_release",
         "tasks.register.record_release",
+        "tasks.ci_report.report_ci_release",
+        "tasks.ci_report.ci_release_context",
+        "tasks.validate.validate_in_first_domain",
+        "tasks.ci_report.finish_ci",
     ]
     # The docstring, :param: lines included, is what users read when launching it from the UI.
     assert ci_pipeline.docs is not None
