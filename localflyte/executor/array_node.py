@@ -15,6 +15,12 @@ Events follow propeller's default ArrayNode event version 0: the array node's no
 ``is_array``; sub-nodes get no node executions of their own but appear as ``external_resources``
 (index, retry attempt, phase, logs) of one ``container_array`` task execution of the array node,
 whose ``phase_version`` grows with every change.
+
+An array node over a launch plan (flytekit's ``array_node(launch_plan, ...)``) launches one child
+execution per index, as a launch-plan node does (named after the sub-node ``<array>-0-n<i>``); each is an
+external resource carrying ``workflow_node_metadata.execution_id``, of a task execution named after the
+node (propeller's placeholder task id), which is what ``FlyteRemote.sync_execution`` reads. The outputs'
+names come from the children's outputs, the launch plan's interface not being in the closure.
 """
 
 from __future__ import annotations
@@ -25,11 +31,13 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from flyteidl.core import execution_pb2, literals_pb2, tasks_pb2, workflow_pb2
+from flyteidl.core import execution_pb2, identifier_pb2, literals_pb2, tasks_pb2, workflow_pb2
 from flyteidl.event import event_pb2
 
-from localflyte.executor.events import NodeEventContext, TaskPhase, task_event
-from localflyte.executor.layout import ParentInfo, fixed_length_unique_id, unique_node_id
+from localflyte.executor.array_events import Progress, SubNodeEvents
+from localflyte.executor.events import NodeEventContext, TaskPhase
+from localflyte.executor.launch_plan_node import child_execution_id
+from localflyte.executor.layout import ParentInfo, unique_node_id
 from localflyte.executor.model import NodeOutcome, NodePhase
 from localflyte.executor.nodes import SYSTEM, USER, NodeContext, NodeHandler, aborted, failed
 
@@ -38,22 +46,26 @@ log = logging.getLogger(__name__)
 # What propeller puts into every sub-node's environment; flytekit's map task reads its index from them.
 INDEX_VAR_NAME = "BATCH_JOB_ARRAY_INDEX_VAR_NAME"
 ARRAY_INDEX_VAR = "FLYTE_K8S_ARRAY_INDEX"
-TASK_TYPE = "container_array"
-PLUGIN_ID = "k8s-array"
-_TASK_ID_MAX_LENGTH = 50  # propeller's task.IDMaxLength
 _NONE = literals_pb2.Literal(scalar=literals_pb2.Scalar(none_type=literals_pb2.Void()))
 _INDIVIDUAL_INPUT_FILES = workflow_pb2.ArrayNode.INDIVIDUAL_INPUT_FILES
+_TASK_PHASES = {
+    NodePhase.SUCCEEDED: TaskPhase.SUCCEEDED,
+    NodePhase.ABORTED: TaskPhase.ABORTED,
+    NodePhase.FAILED: TaskPhase.FAILED,
+    NodePhase.TIMED_OUT: TaskPhase.FAILED,
+}
 
 
 class ArraySizeError(ValueError):
     """The mapped inputs are missing or of different lengths."""
 
 
-def array_handler(task_handler: NodeHandler) -> NodeHandler:
-    """The ``array_node`` handler; ``task_handler`` runs each sub-node (retries, timeouts, runtime)."""
+def array_handler(task_handler: NodeHandler, launch_plan_handler: NodeHandler | None = None) -> NodeHandler:
+    """The ``array_node`` handler; ``task_handler`` runs each task sub-node (retries, timeouts, runtime),
+    ``launch_plan_handler`` each launch-plan sub-node (a child execution; without it they are unsupported)."""
 
     def handle(context: NodeContext) -> NodeOutcome:
-        return _ArrayRun(context, task_handler).run()
+        return _ArrayRun(context, task_handler, launch_plan_handler).run()
 
     return handle
 
@@ -109,101 +121,41 @@ def _parallelism(array: workflow_pb2.ArrayNode, size: int, workflow_parallelism:
     return max(1, min(size, limit) if limit > 0 else size)
 
 
-@dataclasses.dataclass
-class _Progress:
-    """The array's aggregated task execution: external resources and the phase version that orders them."""
-
-    context: NodeContext
-    task: tasks_pb2.TaskTemplate
-    resources: dict[tuple[int, int], event_pb2.ExternalResourceInfo] = dataclasses.field(default_factory=dict)
-    version: int = 0
-    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
-
-    def external_id(self, index: int, attempt: int) -> str:
-        request = self.context.services.request
-        unique = fixed_length_unique_id(
-            [request.execution_id.name, self.context.unique_id, "0"], max_length=_TASK_ID_MAX_LENGTH
-        )
-        return f"{unique}-n{index}-{attempt}"
-
-    def update(self, index: int, attempt: int, phase: int, logs: list[execution_pb2.TaskLog]) -> None:
-        resource = event_pb2.ExternalResourceInfo(
-            external_id=self.external_id(index, attempt),
-            index=index,
-            retry_attempt=attempt,
-            phase=phase,  # type: ignore[arg-type]
-        )
-        for entry in logs:
-            resource.logs.add(uri=entry.uri, name=f"{entry.name}-{index}", message_format=entry.message_format)
-        with self.lock:
-            self.resources[(index, attempt)] = resource
-            self._emit(TaskPhase.RUNNING, [resource])
-
-    def emit(self, phase: int, output_uri: str = "", error: execution_pb2.ExecutionError | None = None) -> None:
-        with self.lock:
-            self._emit(phase, [self.resources[key] for key in sorted(self.resources)], output_uri, error)
-
-    def _emit(
-        self,
-        phase: int,
-        resources: list[event_pb2.ExternalResourceInfo],
-        output_uri: str = "",
-        error: execution_pb2.ExecutionError | None = None,
-    ) -> None:
-        event = task_event(
-            self.context.events, self.task.id, TASK_TYPE, 0, phase, phase_version=self.version,
-            output_uri=output_uri, error=error,
-        )  # fmt: skip
-        if phase != TaskPhase.QUEUED:
-            event.ClearField("input_uri")  # propeller attaches the inputs to the first event only
-        event.metadata.plugin_identifier = PLUGIN_ID
-        event.metadata.external_resources.extend(resources)
-        self.version += 1
-        self.context.services.sink.task_phase(event)
-
-
-class _SubNodeEvents:
-    """The sink sub-nodes report to: their task events become the array's external resources."""
-
-    def __init__(self, progress: _Progress, index: int) -> None:
-        self._progress = progress
-        self._index = index
-
-    def workflow_phase(self, event: event_pb2.WorkflowExecutionEvent) -> None:
-        log.warning("array sub-node %s sent a workflow event; ignored", self._index)
-
-    def node_phase(self, event: event_pb2.NodeExecutionEvent) -> None:
-        pass  # sub-nodes have no node executions of their own (event version 0)
-
-    def task_phase(self, event: event_pb2.TaskExecutionEvent) -> None:
-        self._progress.update(self._index, event.retry_attempt, event.phase, list(event.logs))
-
-
 class _ArrayRun:
-    def __init__(self, context: NodeContext, task_handler: NodeHandler) -> None:
+    def __init__(
+        self, context: NodeContext, task_handler: NodeHandler, launch_plan_handler: NodeHandler | None
+    ) -> None:
         self.context = context
         self.array = context.node.array_node
         self.task_handler = task_handler
+        self.launch_plan_handler = launch_plan_handler
         self.token = context.token.child()
 
     def run(self) -> NodeOutcome:
         context = self.context
         sub_node = self.array.node
-        if sub_node.WhichOneof("target") != "task_node":
+        task: tasks_pb2.TaskTemplate | None = None
+        if _maps_launch_plan(sub_node) and self.launch_plan_handler is not None:
+            # propeller names the aggregated task execution after the node; the id is only a label.
+            run = context.services.request.execution_id
+            task_id = identifier_pb2.Identifier(resource_type=identifier_pb2.TASK, project=run.project,
+                                                domain=run.domain, name=context.node.id, version="v1")  # fmt: skip
+        elif sub_node.WhichOneof("target") == "task_node":
+            task = _find_task(context, sub_node)
+            if task is None:
+                ref = sub_node.task_node.reference_id
+                return failed("TaskNotFound", f"task {ref.name}:{ref.version} is not in the compiled closure's tasks")
+            task_id = task.id
+        else:
             kind = sub_node.WhichOneof("target")
-            return failed(
-                "UnsupportedNode", f"localflyte runs array nodes over tasks only; {context.node.id} maps a {kind}"
-            )
-        task = _find_task(context, sub_node)
-        if task is None:
-            ref = sub_node.task_node.reference_id
-            return failed("TaskNotFound", f"task {ref.name}:{ref.version} is not in the compiled closure's tasks")
+            message = f"localflyte runs array nodes over tasks and launch plans only; {context.node.id} maps a {kind}"
+            return failed("UnsupportedNode", message)
         try:
             size = array_size(self.array, context.inputs)
         except ArraySizeError as error:
             return failed("InvalidArrayLength", f"array node {context.node.id}: {error}", USER)
         needed = min_successes(self.array, size)
-        progress = _Progress(context, task)
+        progress = Progress(context, task_id)
         for index in range(size):
             progress.resources[(index, 0)] = event_pb2.ExternalResourceInfo(
                 external_id=progress.external_id(index, 0), index=index, phase=TaskPhase.UNDEFINED
@@ -227,7 +179,7 @@ class _ArrayRun:
             list(pool.map(run_index, range(size)))
         return self._finish(task, size, needed, outcomes, progress)
 
-    def _run_sub_node(self, index: int, progress: _Progress) -> NodeOutcome:
+    def _run_sub_node(self, index: int, progress: Progress) -> NodeOutcome:
         context = self.context
         services = context.services
         parent = ParentInfo(unique_id=context.unique_id, attempt=0)
@@ -241,7 +193,7 @@ class _ArrayRun:
         sub_services = dataclasses.replace(
             services,
             request=dataclasses.replace(services.request, env=env),
-            sink=_SubNodeEvents(progress, index),
+            sink=SubNodeEvents(progress, index),
         )
         events = NodeEventContext(
             execution_id=services.request.execution_id,
@@ -250,12 +202,14 @@ class _ArrayRun:
             node_name=f"n{index}",
             input_uri=input_uri,
             parent_unique_id=context.unique_id,
-            target_entity=self.array.node.task_node.reference_id,
+            target_entity=self.array.node.task_node.reference_id if self.array.node.HasField("task_node") else None,
         )
         sub_context = NodeContext(
             sub_services, self.array.node, unique_id, parent, self.token, inputs, events, context.lookup
         )
         try:
+            if self.launch_plan_handler is not None and _maps_launch_plan(self.array.node):
+                return _run_launch_plan(self.launch_plan_handler, sub_context, progress, index)
             return self.task_handler(sub_context)
         except Exception as error:  # one broken sub-node must not hide the others' results
             log.exception("array node=%s index=%s failed inside localflyte", context.unique_id, index)
@@ -263,11 +217,11 @@ class _ArrayRun:
 
     def _finish(
         self,
-        task: tasks_pb2.TaskTemplate,
+        task: tasks_pb2.TaskTemplate | None,
         size: int,
         needed: int,
         outcomes: dict[int, NodeOutcome],
-        progress: _Progress,
+        progress: Progress,
     ) -> NodeOutcome:
         context = self.context
         successes = sum(1 for outcome in outcomes.values() if outcome.succeeded)
@@ -279,7 +233,7 @@ class _ArrayRun:
             progress.emit(TaskPhase.FAILED, error=error)
             return NodeOutcome(phase=NodePhase.FAILED, error=error)
         outputs = literals_pb2.LiteralMap()
-        for name in task.interface.outputs.variables:
+        for name in _output_names(task, outcomes):
             collection = outputs.literals[name].collection
             collection.SetInParent()
             for index in range(size):
@@ -293,6 +247,28 @@ class _ArrayRun:
         context.services.blobs.write_proto(output_uri, outputs)
         progress.emit(TaskPhase.SUCCEEDED, output_uri=output_uri)
         return NodeOutcome(phase=NodePhase.SUCCEEDED, outputs=outputs, output_uri=output_uri)
+
+
+def _maps_launch_plan(node: workflow_pb2.Node) -> bool:
+    return node.HasField("workflow_node") and node.workflow_node.WhichOneof("reference") == "launchplan_ref"
+
+
+def _run_launch_plan(handler: NodeHandler, context: NodeContext, progress: Progress, index: int) -> NodeOutcome:
+    """One launch-plan sub-node: a child execution, reported as the index's external resource."""
+    child = child_execution_id(context)
+    progress.update(index, 0, TaskPhase.RUNNING, [], child=child)
+    outcome = handler(context)
+    progress.update(index, 0, _TASK_PHASES.get(outcome.phase, TaskPhase.FAILED), [], child=child)
+    return outcome
+
+
+def _output_names(task: tasks_pb2.TaskTemplate | None, outcomes: dict[int, NodeOutcome]) -> list[str]:
+    """A task's declared outputs; for a launch plan (its interface is not in the closure), what its
+    successful children returned."""
+    if task is not None:
+        return list(task.interface.outputs.variables)
+    names = {name for o in outcomes.values() if o.succeeded and o.outputs for name in o.outputs.literals}
+    return sorted(names)
 
 
 def _find_task(context: NodeContext, node: workflow_pb2.Node) -> tasks_pb2.TaskTemplate | None:

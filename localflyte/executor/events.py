@@ -128,6 +128,7 @@ def node_event(
     error: execution_pb2.ExecutionError | None = None,
     task_node_metadata: event_pb2.TaskNodeMetadata | None = None,
     child_execution: identifier_pb2.WorkflowExecutionIdentifier | None = None,
+    deck_uri: str = "",
 ) -> event_pb2.NodeExecutionEvent:
     event = event_pb2.NodeExecutionEvent(
         id=context.node_execution_id,
@@ -152,6 +153,8 @@ def node_event(
         event.task_node_metadata.CopyFrom(task_node_metadata)
     if child_execution is not None:
         event.workflow_node_metadata.execution_id.CopyFrom(child_execution)
+    if deck_uri:
+        event.deck_uri = deck_uri
     if error is not None:
         event.error.CopyFrom(error)
     elif output_uri:

@@ -4,8 +4,9 @@ Like flytepropeller's ``pkg/controller/nodes/gate/handler.go``: the gate creates
 (``GetOrCreateSignal``, boolean for approvals) so that ``FlyteRemote.approve`` / ``set_signal`` can
 set it, then polls it. An approval passes the gate's inputs through as its outputs; a signal's value
 becomes the output named by ``output_variable_name``. The node's timeout (``metadata.timeout``,
-flytekit's ``timeout=``) ends it TIMED_OUT. Unlike propeller, an approval set to ``False`` fails the
-gate at once instead of waiting forever. ``sleep`` gates stay with the default handler.
+flytekit's ``timeout=``) ends it TIMED_OUT. An approval set to ``False`` (``FlyteRemote.reject``) fails
+the gate with propeller's USER error ``ReceivedRejectSignal``; a non-boolean value fails it as propeller
+does (``RuntimeExecutionError``). ``sleep`` gates stay with the default handler.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import logging
 import time
 from typing import Protocol
 
-from flyteidl.core import identifier_pb2, literals_pb2, types_pb2
+from flyteidl.core import execution_pb2, identifier_pb2, literals_pb2, types_pb2
 
 from localflyte.executor.model import NodeOutcome, NodePhase
 from localflyte.executor.nodes import USER, NodeContext, NodeHandler, aborted, failed
+
+UNKNOWN = execution_pb2.ExecutionError.UNKNOWN
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,11 @@ def _wait(
 
 def _passed(context: NodeContext, signal_id: str, value: literals_pb2.Literal, output_name: str) -> NodeOutcome:
     if not output_name:  # an approval
+        if value.scalar.primitive.WhichOneof("value") != "boolean":
+            message = f"gate {signal_id!r} received a non-boolean approve signal value [{value}]"
+            return failed("RuntimeExecutionError", message, UNKNOWN)
         if not value.scalar.primitive.boolean:
-            return failed("ApprovalRejected", f"gate {signal_id!r} was rejected (approval set to false)", USER)
+            # propeller's words, so that clients matching on them see the same.
+            return failed("ReceivedRejectSignal", "received a reject signal to disapprove the node input values", USER)
         return NodeOutcome(phase=NodePhase.SUCCEEDED, outputs=context.inputs)
     return NodeOutcome(phase=NodePhase.SUCCEEDED, outputs=literals_pb2.LiteralMap(literals={output_name: value}))

@@ -201,7 +201,7 @@ class _Run(Scheduler):
             outcome = failed("LocalflyteInternalError", f"localflyte executor error in node {node.id}: {error}")
         self.sink.node_phase(
             node_event(events, outcome.phase, outcome.output_uri, outcome.error, outcome.task_node_metadata,
-                       outcome.child_execution)
+                       outcome.child_execution, outcome.deck_uri)
         )  # fmt: skip
         return outcome
 

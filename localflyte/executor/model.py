@@ -67,8 +67,9 @@ class ExecutionRequest:
 class NodeOutcome:
     """How a node ended: a terminal node phase, its outputs (on success) or its error.
 
-    ``task_node_metadata`` (cache status and key) and ``child_execution`` (a launch-plan node's
-    execution) go into the node's terminal event, where FlyteAdmin records them on the node execution.
+    ``task_node_metadata`` (cache status and key), ``child_execution`` (a launch-plan node's execution)
+    and ``deck_uri`` (the task's ``deck.html``) go into the node's terminal event, where FlyteAdmin
+    records them on the node execution.
     """
 
     phase: int
@@ -77,6 +78,7 @@ class NodeOutcome:
     error: execution_pb2.ExecutionError | None = None
     task_node_metadata: event_pb2.TaskNodeMetadata | None = None
     child_execution: identifier_pb2.WorkflowExecutionIdentifier | None = None
+    deck_uri: str = ""
 
     @property
     def succeeded(self) -> bool:

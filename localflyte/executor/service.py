@@ -25,6 +25,7 @@ from localflyte.context import AppContext
 from localflyte.execution import ExecutionPlane
 from localflyte.execution.records import ExecutionRecord
 from localflyte.executor import plane as bridge
+from localflyte.executor.array_node import array_handler
 from localflyte.executor.cache import SqliteTaskCache, cached_task_handler
 from localflyte.executor.events import execution_error, workflow_event
 from localflyte.executor.gate_node import gate_handler
@@ -73,13 +74,13 @@ class ExecutorService:
     def _handlers(context: AppContext, plane: ExecutionPlane) -> Mapping[str, NodeHandler]:
         base = default_handlers(handle_task)
         cache = SqliteTaskCache(context.store, context.clock)
+        launch_plans = launch_plan_handler(bridge.AdminChildExecutions(plane))
         return {
             **base,
             "task_node": cached_task_handler(base["task_node"], cache),
-            "workflow_node": with_launch_plans(
-                base["workflow_node"], launch_plan_handler(bridge.AdminChildExecutions(plane))
-            ),
+            "workflow_node": with_launch_plans(base["workflow_node"], launch_plans),
             "gate_node": gate_handler(bridge.AdminSignals(plane), base["gate_node"]),
+            "array_node": array_handler(handle_task, launch_plans),
         }
 
     # lifecycle ---------------------------------------------------------------------------------------

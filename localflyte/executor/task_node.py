@@ -11,6 +11,7 @@ would report FAILED "RetriesExhausted|TimeoutExpired" there; issue 4 asks for TI
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,17 +19,19 @@ from typing import Any
 
 from flyteidl.core import errors_pb2, execution_pb2, literals_pb2, tasks_pb2
 
-from localflyte.executor import pytorch, templates
+from localflyte.executor import copilot, pytorch, templates
+from localflyte.executor.data_dirs import data_dirs, runtime_with_data_dirs
 from localflyte.executor.dynamic_node import FUTURES_FILE, run_dynamic
 from localflyte.executor.events import TaskPhase, execution_error, task_event
 from localflyte.executor.model import NodeOutcome, NodePhase
 from localflyte.executor.nodes import SYSTEM, USER, NodeContext, aborted, failed
-from localflyte.executor.runtimes import ResourceLimits, RuntimeStartError, TaskResult, TaskRun
+from localflyte.executor.runtimes import ResourceLimits, Runtime, RuntimeStartError, TaskResult, TaskRun
 from localflyte.executor.storage import BlobNotFoundError
 
 log = logging.getLogger(__name__)
 
 RECOVERABLE = errors_pb2.ContainerError.RECOVERABLE
+DECK_FILE = "deck.html"  # flytekit's DECK_FILE_NAME, written to the attempt's output prefix
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class AttemptResult:
     timed_out: bool = False
     aborted: bool = False
     futures_uri: str = ""  # a dynamic task's DynamicJobSpec, instead of outputs
+    deck_uri: str = ""  # flytekit's deck.html beside the outputs (``enable_deck=True``)
 
 
 def find_task(context: NodeContext) -> tasks_pb2.TaskTemplate | None:
@@ -71,9 +75,10 @@ def handle_task(context: NodeContext) -> NodeOutcome:
         if result.futures_uri:
             return run_dynamic(context, task, attempt, result.futures_uri)
         if result.error is None:
-            return NodeOutcome(phase=NodePhase.SUCCEEDED, outputs=result.outputs, output_uri=result.output_uri)
+            outputs, output_uri = result.outputs, result.output_uri
+            return NodeOutcome(NodePhase.SUCCEEDED, outputs=outputs, output_uri=output_uri, deck_uri=result.deck_uri)
         if not result.retryable:
-            return NodeOutcome(phase=NodePhase.FAILED, error=result.error)
+            return NodeOutcome(phase=NodePhase.FAILED, error=result.error, deck_uri=result.deck_uri)
         if result.error.kind == SYSTEM:
             system_failures += 1
             eligible = system_failures <= context.services.settings.system_retries
@@ -81,7 +86,7 @@ def handle_task(context: NodeContext) -> NodeOutcome:
             user_failures += 1
             eligible = user_failures <= retries
         if not eligible:
-            return _retries_exhausted(result, user_failures, retries + 1)
+            return dataclasses.replace(_retries_exhausted(result, user_failures, retries + 1), deck_uri=result.deck_uri)
         log.info("retrying node=%s attempt=%s after %s", context.unique_id, attempt + 1, result.error.code)
         attempt += 1
 
@@ -163,16 +168,26 @@ def _run_attempt(context: NodeContext, task: tasks_pb2.TaskTemplate, attempt: in
         emit(TaskPhase.FAILED, 1, error=result.error)
         return result
     emit(TaskPhase.RUNNING, 1)
-    try:
-        with _slot(context), _terminate_on_cancel(context, run_id):
-            if context.token.cancelled:
-                return _aborted(emit)
-            outcome = pytorch.run_task(services.runtime, services.blobs, task, task_run, output_prefix)
-    except RuntimeStartError as error:
-        result = AttemptResult(error=execution_error("RuntimeStartError", str(error), SYSTEM))
-        emit(TaskPhase.FAILED, 2, error=result.error)
-        return result
-    result = _read_result(context, task, outcome, output_prefix)
+    with data_dirs(task, run_id) as dirs:
+        runtime = services.runtime
+        try:
+            if dirs is not None:
+                fmt = task.container.data_config.format
+                copilot.download_inputs(services.blobs, context.inputs, dirs.host_inputs, fmt)
+                runtime = runtime_with_data_dirs(runtime, dirs)
+            with _slot(context), _terminate_on_cancel(context, runtime, run_id):
+                if context.token.cancelled:
+                    return _aborted(emit)
+                outcome = pytorch.run_task(runtime, services.blobs, task, task_run, output_prefix)
+        except RuntimeStartError as error:
+            result = AttemptResult(error=execution_error("RuntimeStartError", str(error), SYSTEM))
+            emit(TaskPhase.FAILED, 2, error=result.error)
+            return result
+        result = _read_result(context, task, outcome, output_prefix, dirs, values.raw_output_prefix)
+    deck_uri = f"{output_prefix}/{DECK_FILE}"
+    if not result.aborted and services.blobs.exists(deck_uri):
+        # As propeller's task handler: a deck the task wrote becomes the node execution's deck_uri.
+        result = dataclasses.replace(result, deck_uri=deck_uri)
     if result.aborted:
         return _aborted(emit)
     if result.error is None:
@@ -216,8 +231,8 @@ def _slot(context: NodeContext) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _terminate_on_cancel(context: NodeContext, run_id: str) -> Iterator[None]:
-    handle = context.token.on_cancel(lambda: context.services.runtime.terminate(run_id))
+def _terminate_on_cancel(context: NodeContext, runtime: Runtime, run_id: str) -> Iterator[None]:
+    handle = context.token.on_cancel(lambda: runtime.terminate(run_id))
     try:
         yield
     finally:
@@ -225,7 +240,12 @@ def _terminate_on_cancel(context: NodeContext, run_id: str) -> Iterator[None]:
 
 
 def _read_result(
-    context: NodeContext, task: tasks_pb2.TaskTemplate, outcome: TaskResult, output_prefix: str
+    context: NodeContext,
+    task: tasks_pb2.TaskTemplate,
+    outcome: TaskResult,
+    output_prefix: str,
+    dirs: copilot.DataDirs | None = None,
+    raw_prefix: str = "",
 ) -> AttemptResult:
     blobs = context.services.blobs
     if outcome.terminated or context.token.cancelled:
@@ -234,6 +254,8 @@ def _read_result(
         timeout = _timeout(context, task)
         message = f"task execution timeout [{timeout}s] expired"
         return AttemptResult(error=execution_error("TimeoutExpired", message, USER), retryable=True, timed_out=True)
+    if dirs is not None:
+        return _read_data_dirs(context, task, outcome, output_prefix, dirs, raw_prefix)
     # Like propeller's remote output reader: error.pb wins, whatever the exit code (flytekit exits 0 after
     # writing it); then outputs.pb; then the exit code.
     try:
@@ -267,3 +289,27 @@ def _missing_outputs(
         return AttemptResult(outputs=literals_pb2.LiteralMap())
     message = f"task exited 0 but wrote no {output_prefix}/outputs.pb; see {outcome.log_path}"
     return AttemptResult(error=execution_error("OutputsNotFound", message, SYSTEM))
+
+
+def _read_data_dirs(
+    context: NodeContext,
+    task: tasks_pb2.TaskTemplate,
+    outcome: TaskResult,
+    output_prefix: str,
+    dirs: copilot.DataDirs,
+    raw_prefix: str,
+) -> AttemptResult:
+    """A raw container task's ending, from its exit code and output directory (the copilot uploader's job)."""
+    if outcome.exit_code != 0:
+        # What the k8s plugin reports for a failed primary container: a USER failure that retries may absorb.
+        message = f"container exited with code {outcome.exit_code}; see {outcome.log_path}"
+        return AttemptResult(error=execution_error("ContainerFailed", message, USER), retryable=True)
+    try:
+        outputs = copilot.read_outputs(context.services.blobs, task, dirs.host_outputs, raw_prefix)
+    except copilot.UserError as error:
+        return AttemptResult(error=execution_error("UserError", str(error), USER))
+    except copilot.OutputError as error:
+        return AttemptResult(error=execution_error("OutputsNotFound", f"{error}; see {outcome.log_path}", USER))
+    uri = f"{output_prefix}/outputs.pb"
+    context.services.blobs.write_proto(uri, outputs)
+    return AttemptResult(outputs=outputs, output_uri=uri)
