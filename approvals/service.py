@@ -21,8 +21,9 @@ from approvals.signature import ReplayGuard, RequestRefused, verify
 from tasks.core.config import PipelineConfig
 from tasks.core.config_governance import ApprovalPolicySpec
 from tasks.core.errors import TaxiwayError
-from tasks.core.governance_policy import SLACK, ApprovalDecision, Verdict, evaluate
-from tasks.core.governance_signals import NotAccepted, SignalPort, Submitted, read_request, submit
+from tasks.core.governance_policy import SLACK, ApprovalDecision, Rejected, Verdict, evaluate
+from tasks.core.governance_requests import RunningPort, expire, pending_approvals
+from tasks.core.governance_signals import ApprovalRequest, NotAccepted, SignalPort, Submitted, read_request, submit
 from tasks.core.governance_slack import APPROVE_ACTION, REJECT_ACTION, approval_blocks, approval_text
 from tasks.core.notify_slack import SlackTransport
 
@@ -60,12 +61,15 @@ class ApprovalsApp:
     :param slack: posts the updated message; None when Slack is not configured.
     :param groups: Slack user-group membership, for policies with ``slack_groups``.
     :param clock: seconds since the epoch (tests move it).
+    :param running: running executions, for the expiry sweep.
+    :param scopes: the ``(project, domain)`` pairs where promotions run (the sweep looks there).
     """
 
     def __init__(
         self, secret: str, configs: Sequence[PipelineConfig], signals: SignalPort, replay: ReplayGuard,
         slack: SlackTransport | None = None, groups: GroupMembers | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.time, running: RunningPort | None = None,
+        scopes: Sequence[tuple[str, str]] = (),
     ) -> None:  # fmt: skip
         self._secret = secret
         self._configs = tuple(configs)
@@ -74,6 +78,31 @@ class ApprovalsApp:
         self._slack = slack
         self._groups = groups
         self._clock = clock
+        self._running = running
+        self._scopes = tuple(scopes)
+
+    def sweep(self) -> list[Rejected]:
+        """Reject (by ``timeout``) every pending approval past its deadline, recorded on its gate and in Slack."""
+        if self._running is None:
+            return []
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        expired: list[Rejected] = []
+        for project, domain in self._scopes:
+            for pending in pending_approvals(self._running, self._signals, project, domain, self._policy_of, now,
+                                             self._all_members()):  # fmt: skip
+                rejected = expire(self._signals, pending, self._slack)
+                if rejected is not None:
+                    expired.append(rejected)
+        return expired
+
+    def _policy_of(self, request: ApprovalRequest) -> ApprovalPolicySpec | None:
+        return policy_for(self._configs, request.pipeline, request.domain)
+
+    def _all_members(self) -> dict[str, frozenset[str]]:
+        policies = [config.domain(domain).governance.approval for config in self._configs
+                    for domain in config.domain_names]  # fmt: skip
+        groups = {group for policy in policies if policy is not None for group in policy.slack_groups}
+        return {} if self._groups is None else {group: self._groups.members(group) for group in sorted(groups)}
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> Reply:
         """Answer one ``POST /slack/interactions``."""

@@ -98,14 +98,16 @@ def blocks_problem(blocks: Any) -> str | None:
 class WebApi:
     """Dispatches Web API methods to the workspace."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, usergroups: Mapping[str, tuple[str, ...]] | None = None) -> None:
         self.workspace = workspace
+        self.usergroups = dict(usergroups or {})
         self._methods: dict[str, Callable[[Mapping[str, Any]], Answer]] = {
             "api.test": lambda params: ok(args=dict(params)),
             "auth.test": self.auth_test,
             "chat.postMessage": self.post_message,
             "chat.update": self.update,
             "conversations.list": self.conversations_list,
+            "usergroups.users.list": self.usergroup_users,
         }
 
     def knows(self, method: str) -> bool:
@@ -167,6 +169,15 @@ class WebApi:
         if message is None:
             return failed("message_not_found")
         return ok(channel=channel_id, ts=message.ts, text=message.text, message=message.slack_shape())
+
+    def usergroup_users(self, params: Mapping[str, Any]) -> Answer:
+        """The user ids of a user group (``usergroup``: its id), as Slack answers ``usergroups.users.list``."""
+        group = str(params.get("usergroup") or "")
+        if not group:
+            return failed("invalid_arguments")
+        if group not in self.usergroups:
+            return failed("no_such_subteam")
+        return ok(users=list(self.usergroups[group]))
 
     def conversations_list(self, params: Mapping[str, Any]) -> Answer:
         return ok(channels=self.workspace.channels(), response_metadata={"next_cursor": ""})

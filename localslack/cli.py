@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ID=CHANNEL",
         help="an incoming webhook /services/ID posting to CHANNEL (repeatable); without any, every id is accepted",
     )
+    serve.add_argument(
+        "--usergroup",
+        action="append",
+        default=None,
+        metavar="ID=USER,USER",
+        help="a user group and its member ids, answered by usergroups.users.list (repeatable)",
+    )
     serve.add_argument("--log-level", default="INFO")
     return parser
 
@@ -65,11 +72,24 @@ def parse_webhooks(values: list[str] | None) -> tuple[tuple[str, str], ...]:
     return tuple(hooks)
 
 
+def parse_usergroups(values: list[str] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``ID=U1,U2`` pairs; exits with a usage error naming the bad value."""
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    for value in values or ():
+        group, sep, users = value.partition("=")
+        if not sep or not group.strip():
+            raise SystemExit(f"localslack: --usergroup expects ID=USER,USER (e.g. S0REL=U1,U2), got {value!r}")
+        groups.append((group.strip(), tuple(user.strip() for user in users.split(",") if user.strip())))
+    return tuple(groups)
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = ServerConfig(
-        tokens=accepted_tokens(arguments.token, dict(os.environ)), webhooks=parse_webhooks(arguments.webhook)
+        tokens=accepted_tokens(arguments.token, dict(os.environ)),
+        webhooks=parse_webhooks(arguments.webhook),
+        usergroups=parse_usergroups(arguments.usergroup),
     )
     workspace = Workspace(arguments.state_dir.resolve(), tuple(arguments.channel or ()))
     server = LocalSlackServer(arguments.port, LocalSlack(workspace, config))

@@ -38,6 +38,7 @@ class ServerConfig:
 
     tokens: frozenset[str]
     webhooks: tuple[tuple[str, str], ...] = ()
+    usergroups: tuple[tuple[str, tuple[str, ...]], ...] = ()
     default_webhook_channel: str = "incoming-webhook"
 
 
@@ -47,7 +48,7 @@ class LocalSlack:
     def __init__(self, workspace: Workspace, config: ServerConfig) -> None:
         self.workspace = workspace
         self.config = config
-        self.api = WebApi(workspace)
+        self.api = WebApi(workspace, dict(config.usergroups))
         self.faults = FaultBook()
         self._calls: deque[dict[str, Any]] = deque(maxlen=10_000)
         self._calls_lock = threading.Lock()

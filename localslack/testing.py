@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +36,7 @@ class LocalSlackProcess:
     :param tokens: accepted bot tokens.
     :param channels: channels that exist; empty creates channels on first post.
     :param webhooks: ``(id, channel)`` incoming webhooks; empty accepts any id.
+    :param usergroups: user group id -> member user ids (``usergroups.users.list``).
     """
 
     def __init__(
@@ -44,6 +45,7 @@ class LocalSlackProcess:
         tokens: Sequence[str] = ("xoxb-localslack-taxiway",),
         channels: Sequence[str] = (),
         webhooks: Sequence[tuple[str, str]] = (),
+        usergroups: Mapping[str, Sequence[str]] | None = None,
         port: int | None = None,
         timeout: float = 30.0,
     ) -> None:
@@ -55,6 +57,9 @@ class LocalSlackProcess:
         argv += [arg for token in tokens for arg in ("--token", token)]
         argv += [arg for channel in channels for arg in ("--channel", channel)]
         argv += [arg for hook, channel in webhooks for arg in ("--webhook", f"{hook}={channel}")]
+        argv += [
+            arg for group, users in (usergroups or {}).items() for arg in ("--usergroup", f"{group}={','.join(users)}")
+        ]
         self._log_file = self.log.open("ab")
         self.process = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT)
         self._wait_ready(timeout)

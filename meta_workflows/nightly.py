@@ -7,8 +7,9 @@ from flytekit.types.file import FlyteFile
 
 from meta_workflows.promote import promote_pipeline
 from tasks.promote import choose_nightly
+from tasks.promote_locate import locate_pipeline
 from tasks.promote_report import nightly_failed, report_nightly_choice
-from tasks.validate import ReleaseContext, locate_pipeline
+from tasks.validate import ReleaseContext
 
 
 @dynamic

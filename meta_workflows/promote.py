@@ -14,8 +14,9 @@ from flytekit.types.file import FlyteFile
 
 from tasks.core.promote import PromotionRecord
 from tasks.promote import apply_promotion_task, await_approval, check_promotion_gate
+from tasks.promote_approval import request_promotion_approval
+from tasks.promote_locate import locate_release
 from tasks.promote_report import promotion_failed, report_approval, report_promotion, report_promotion_started
-from tasks.validate import locate_release
 
 
 @workflow(on_failure=promotion_failed)
@@ -44,7 +45,10 @@ def promote_pipeline(
     check = check_promotion_gate(context=context, to_domain=to_domain, override_reason=override_reason).with_overrides(
         node_name="check-promotion-gate"
     )
+    # Posts the Slack message with Approve / Reject buttons and records the request, where approval applies.
+    requested = request_promotion_approval(context=context, check=check).with_overrides(node_name="request-approval")
     approval = await_approval(check=check).with_overrides(node_name="await-approval")
+    requested >> approval
     approved = report_approval(report=started, check=check, approval=approval).with_overrides(
         node_name="report-approval"
     )

@@ -7,8 +7,8 @@ from flytekit.types.file import FlyteFile
 
 from tasks.core.promote_rollback import RollbackRecord
 from tasks.promote import rollback_task
+from tasks.promote_locate import locate_pipeline
 from tasks.promote_report import report_rollback, report_rollback_started, rollback_failed
-from tasks.validate import locate_pipeline
 
 
 @workflow(on_failure=rollback_failed)

@@ -11,13 +11,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import flytekit
-from flytekit import dynamic, task, wait_for_input
+from flytekit import FlyteContextManager, dynamic, task, wait_for_input
 from flytekit.exceptions.user import FlyteRecoverableException
 
 from tasks.core.config_models import DomainSpec
 from tasks.core.errors import PromotionRefused, TransientError
 from tasks.core.flyte_clients import FlyteRemotes
 from tasks.core.governance import Proceed, Trigger, decide_governance
+from tasks.core.governance_requests import GATE_GRACE
 from tasks.core.governance_state import FlyteGovernanceState, Hold, set_hold
 from tasks.core.promote import Approval, ApprovalVote, PromotionPorts, PromotionRecord, apply_promotion, check_promotion
 from tasks.core.promote_admin import FlyteLaunchPlans
@@ -25,6 +26,7 @@ from tasks.core.promote_decide import Promote
 from tasks.core.promote_flyte import FlyteExecutions
 from tasks.core.promote_lock import FlytePromotions
 from tasks.core.promote_nightly import choose_nightly_version
+from tasks.core.promote_releases import find_release
 from tasks.core.promote_report import promotion_deck, promotion_run, rollback_deck, rollback_run
 from tasks.core.promote_rollback import RollbackRecord, rollback
 from tasks.core.records import DomainRegistration
@@ -33,7 +35,7 @@ from tasks.core.register_admin import FlyteAdminGateway
 from tasks.core.register_package import load_package
 from tasks.core.vocabulary import Phase
 from tasks.notify import execution_link
-from tasks.validate import ReleaseContext, find_release, meta_remote, remotes
+from tasks.validate import ReleaseContext, meta_remote, remotes
 
 logger = logging.getLogger(__name__)
 
@@ -63,12 +65,12 @@ def _ports(context: ReleaseContext, all_remotes: FlyteRemotes) -> PromotionPorts
                                       content_hash=release.package.content_hash)  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="taxiway-promote-") as workdir:
             archive = Path(workdir) / "flyte-package.tgz"
-            flytekit.current_context().file_access.get_data(release.package.uri, str(archive))
+            FlyteContextManager.current_context().file_access.get_data(release.package.uri, str(archive))
             package = load_package(archive, Path(workdir) / "package")
             return register_package(package, request, FlyteAdminGateway(remote_for(domain.name)))
 
     def package_present(uri: str) -> bool:
-        return bool(flytekit.current_context().file_access.exists(uri))
+        return bool(FlyteContextManager.current_context().file_access.exists(uri))
 
     lock = FlytePromotions(meta_remote(all_remotes))
     return PromotionPorts(FlyteExecutions(remote_for), FlyteLaunchPlans(remote_for, config.project), lock, register,
@@ -149,8 +151,10 @@ def await_approval(check: PromotionCheck) -> Approval:
     """
     if not check.requires_approval:
         return no_approval_needed()
-    answer = wait_for_input(APPROVAL_SIGNAL, timeout=timedelta(seconds=check.approval_timeout_seconds),
-                            expected_type=str)  # fmt: skip
+    # The request's deadline is the domain's timeout; the approvals service records the expiry as a rejection
+    # then. The grace keeps the gate open long enough for that record; without the service it times out.
+    timeout = timedelta(seconds=check.approval_timeout_seconds) + GATE_GRACE
+    answer = wait_for_input(APPROVAL_SIGNAL, timeout=timeout, expected_type=str)
     return record_approval(answer=answer)
 
 

@@ -22,6 +22,7 @@ from tasks.core.config import PipelineConfig, parse_pipeline_config
 from tasks.core.notify import SlackThread
 from tasks.core.notify_records import Link, RunInfo, StepReport
 from tasks.core.promote import Approval, PromotionRecord
+from tasks.core.promote_releases import find_latest_release, find_release
 from tasks.core.promote_report import (
     NIGHTLY_STEPS,
     approval_report,
@@ -35,7 +36,7 @@ from tasks.core.promote_rollback import RollbackRecord
 from tasks.core.vocabulary import Event, RunStep
 from tasks.notify import DEFAULT_TOKEN_SECRET, SlackTarget, execution_link, notifier
 from tasks.promote import PromotionCheck
-from tasks.validate import ReleaseContext, find_latest_release, find_release, meta_remote, remotes
+from tasks.validate import ReleaseContext, meta_remote, remotes
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ PROMOTE_NODES: dict[str, RunStep] = {
     "locate-release": RunStep.STARTED,
     "report-started": RunStep.STARTED,
     "check-promotion-gate": RunStep.PROMOTED,  # a refusal is PromotionRefused, a promotion step
+    "request-approval": RunStep.APPROVED,
     "await-approval": RunStep.APPROVED,
     "report-approval": RunStep.APPROVED,
     "apply-promotion": RunStep.PROMOTED,

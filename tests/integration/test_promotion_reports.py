@@ -193,7 +193,7 @@ def test_promote_pipeline_run_in_process_reports_its_failure(
     (main, reply) = slack.messages(STAGING_CHANNEL)
     assert "FAILED" in main["blocks"][1]["text"]["text"]
     text = blocks_text(reply)
-    assert "`tasks.validate.locate_release`" in text and "FLYTE_PLATFORM_URL is not set" in text
+    assert "`tasks.promote_locate.locate_release`" in text and "FLYTE_PLATFORM_URL is not set" in text
 
 
 def test_slack_outage_never_fails_the_report_tasks(slack: LocalSlackProcess, caplog: pytest.LogCaptureFixture) -> None:

@@ -54,7 +54,7 @@ def test_promote_workflow_has_the_gate_and_the_documented_inputs() -> None:
     assert promote_pipeline.docs is None or promote_pipeline.__doc__
     names = [node.flyte_entity.name for node in promote_pipeline.nodes]
     gate = [
-        "tasks.validate.locate_release", "tasks.promote.check_promotion_gate",
+        "tasks.promote_locate.locate_release", "tasks.promote.check_promotion_gate",
         "tasks.promote.await_approval", "tasks.promote.apply_promotion_task",
     ]  # fmt: skip
     # Report nodes sit between them; the gate's steps keep their order.
