@@ -14,7 +14,6 @@ from launchplans.ci import ci_from_git
 from meta_workflows.ci import ci_pipeline
 from tasks.core.records import Release
 from tasks.core.report_ci import CI_NODES, FINISH_NODE
-from tasks.validate import CI_SOURCE_NODE
 
 pytestmark = pytest.mark.unit
 
@@ -50,7 +49,7 @@ def test_every_node_is_named_and_known_to_the_failure_report_in_order() -> None:
     assert [node.id for node in ci_pipeline.nodes] == list(CI_NODES)
     assert ci_pipeline.nodes[-1].id == FINISH_NODE, "the release returned is the one with its validation"
     # Promotion reads the release's taxiway.yaml from the Checkout that node returned.
-    assert ci_pipeline.nodes[0].id == CI_SOURCE_NODE
+    assert ci_pipeline.nodes[0].id == "fetch-source"
 
 
 def test_serialized_workflow_validates_after_registering_and_binds_the_failure_node() -> None:
