@@ -12,107 +12,32 @@ keeps it at about a minute); later runs find the tag and build nothing.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
-from flytekit.configuration import Config, PlatformConfig
-from flytekit.models.project import Project
 from flytekit.remote import FlyteRemote
 
 from localflyte.testing import LocalFlyteProcess
-from meta_workflows.ci import ci_pipeline
 from tasks.core.records import Release
+from tests.e2e.ci_repo import DOMAIN, active_launch_plans, commit_all, example_repo, flyte_remote, git, run_ci
 
 pytestmark = pytest.mark.e2e
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO_ROOT / "examples" / "training"
 PROJECT = "training"
-DOMAIN = "development"
 WORKFLOW = "training.workflows.training_workflow"
 TASK = "training.data.generate_dataset"
-
-
-def git(repo: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "e2e", "GIT_AUTHOR_EMAIL": "e2e@example.com", "HOME": str(repo.parent)}
-    env |= {"GIT_COMMITTER_NAME": "e2e", "GIT_COMMITTER_EMAIL": "e2e@example.com", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
-    return result.stdout.strip()
-
-
-def commit_all(repo: Path, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "--quiet", "-m", message)
-    return git(repo, "rev-parse", "HEAD")
-
-
-@pytest.fixture(scope="module")
-def run_id() -> str:
-    return uuid.uuid4().hex[:8]
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str], run_id: str) -> Path:
     """A git repository holding the example, pushing to an image repository of this run only."""
     root = tmp_path_factory.mktemp("ci-repo") / "training-repo"
-    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("__pycache__", ".wheels"))
-    config_path = root / "taxiway.yaml"
-    config = yaml.safe_load(config_path.read_text())
-    config["image"]["repository"] = f"{stack_env['TAXIWAY_REGISTRY']}/taxiway-test/ci-training-{run_id}"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
-    git(root, "init", "--quiet", "--initial-branch", "main")
-    commit_all(root, "the example pipeline")
-    return root
-
-
-@pytest.fixture(scope="module")
-def admin(
-    tmp_path_factory: pytest.TempPathFactory, stack_env: dict[str, str], s3_client: Any, run_id: str
-) -> Iterator[LocalFlyteProcess]:
-    """localflyte of this module, storing in a bucket of its own on the stack's moto."""
-    bucket = f"taxiway-e2e-ci-{run_id}"
-    s3_client.create_bucket(Bucket=bucket)
-    process = LocalFlyteProcess(
-        tmp_path_factory.mktemp("localflyte"), s3_endpoint=stack_env["AWS_ENDPOINT_URL"], bucket=bucket
-    )
-    yield process
-    process.stop()
+    return example_repo(root, f"{stack_env['TAXIWAY_REGISTRY']}/taxiway-test/ci-training-{run_id}")
 
 
 @pytest.fixture(scope="module")
 def remote(admin: LocalFlyteProcess) -> FlyteRemote:
-    config = Config(platform=PlatformConfig(endpoint=admin.endpoint, insecure=True))
-    flyte = FlyteRemote(config, default_project=PROJECT, default_domain=DOMAIN)
-    flyte.client.register_project(Project(id=PROJECT, name=PROJECT, description="ci_pipeline e2e"))
-    return flyte
-
-
-@pytest.fixture(scope="module")
-def task_env(stack_env: dict[str, str], admin: LocalFlyteProcess) -> Iterator[None]:
-    """What Flyte would inject into the tasks: this module's FlyteAdmin, the stack's S3 and Docker."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("FLYTE_PLATFORM_URL", admin.endpoint)
-    patch.setenv("FLYTE_PLATFORM_INSECURE", "True")
-    yield
-    patch.undo()
-
-
-def run_ci(repo: Path, pr_number: int = 0) -> Release:
-    # This module's localflyte does not execute: validation would wait for executions that never run.
-    release = ci_pipeline(git_url=f"file://{repo}", git_ref="main", pr_number=pr_number, validate=False)
-    assert isinstance(release, Release)
-    return release
-
-
-def active_launch_plans(remote: FlyteRemote) -> list[str]:
-    plans, _ = remote.client.list_active_launch_plans_paginated(PROJECT, DOMAIN, limit=100)
-    return [f"{plan.id.name}@{plan.id.version}" for plan in plans]
+    return flyte_remote(admin.endpoint, PROJECT)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +77,7 @@ def test_first_run_builds_the_image_and_registers_into_development(
     task = remote.fetch_task(PROJECT, DOMAIN, TASK, first.version)
     assert task.template.container is not None
     assert task.template.container.image == image.reference
-    assert active_launch_plans(remote) == [], "ci_pipeline never activates launch plans"
+    assert active_launch_plans(remote, PROJECT) == [], "ci_pipeline never activates launch plans"
 
 
 def test_code_only_change_builds_nothing_and_registers_a_new_version(
@@ -195,4 +120,4 @@ def test_pr_run_gets_a_pr_version_and_activates_nothing(
     assert release.package == main_release.package  # the same commit serializes to the same package
     assert release.registrations[0].created_count == release.package.entity_count
     assert remote.fetch_workflow(PROJECT, DOMAIN, WORKFLOW, release.version).id.version == release.version
-    assert active_launch_plans(remote) == []
+    assert active_launch_plans(remote, PROJECT) == []
