@@ -34,6 +34,10 @@ class Timing:
         ordered = sorted(self.samples)
         return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
+    def extended(self, other: Timing) -> Timing:
+        """These samples followed by ``other``'s."""
+        return Timing(self.samples + other.samples, self.unit)
+
     def summary(self) -> dict[str, Any]:
         return {
             "unit": self.unit,
@@ -59,14 +63,17 @@ def repeat(action: Callable[[int], None], times: int, setup: Callable[[int], Non
 
 
 def interleave(
-    actions: Mapping[str, Callable[[int], None]], times: int, setup: Callable[[int], None] | None = None
+    actions: Mapping[str, Callable[[int], None]],
+    times: int,
+    setup: Callable[[int], None] | None = None,
+    first: int = 0,
 ) -> dict[str, Timing]:
     """Time every action once per round, ``times`` rounds, so that no side profits from a warmer cache.
 
-    ``setup(round)`` runs (untimed) before each action of a round.
+    ``setup(round)`` runs (untimed) before each action of a round; rounds are numbered from ``first``.
     """
     samples: dict[str, list[float]] = {name: [] for name in actions}
-    for index in range(times):
+    for index in range(first, first + times):
         for name, action in actions.items():
             if setup is not None:
                 setup(index)

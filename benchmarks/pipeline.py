@@ -2,12 +2,18 @@
 
 The pipeline image (``Dockerfile``) holds only dependencies: the code ships by fast registration, so
 its tag (a hash of the Dockerfile, ``requirements.txt`` and the base image) survives code changes.
-``Dockerfile.rebuild`` is what a team without fast registration does: bake the code into the image,
-so every code change is a new image.
+With a wheelhouse (:mod:`benchmarks.wheelhouse`) the image is a real pipeline image: a venv with
+flytekit and its dependencies, installed offline, in which Taxiway's package step serializes.
+Without one it is the base image plus a file (enough for the image-build count of P3).
+
+``Dockerfile.rebuild`` is what a team without Taxiway does in CI: the same image with the code baked
+in, built from scratch on every commit (a CI runner has no layer cache: ``--no-cache``), pushed, then
+``pyflyte register --copy none``.
 """
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +22,7 @@ import docker
 import requests
 
 from benchmarks.synthetic import PipelineShape, write_pipeline
+from benchmarks.wheelhouse import pipeline_requirements
 from tasks.core.build import build_images
 from tasks.core.build_stream import run_build, run_push
 from tasks.core.config import PipelineConfig, load_pipeline_config
@@ -45,16 +52,33 @@ domains:
     raw_data_prefix: s3://taxiway-data/staging/synth
 """
 
-_DOCKERFILE = """\
+_LIGHT_DOCKERFILE = """\
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
 COPY requirements.txt /opt/synth/requirements.txt
 """
 
-_REBUILD_DOCKERFILE = f"""\
-FROM {BASE_IMAGE}
-COPY src /root/src
-ENV PYTHONPATH=/root/src
+_DEPENDENCIES_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+COPY requirements.txt /tmp/requirements.txt
+COPY .wheels/ /tmp/wheels/
+RUN python3 -m venv /opt/venv \\
+ && /opt/venv/bin/pip install --no-cache-dir --no-index --find-links /tmp/wheels -r /tmp/requirements.txt
+ENV PATH=/opt/venv/bin:${PATH} VIRTUAL_ENV=/opt/venv PYTHONDONTWRITEBYTECODE=1
+WORKDIR /root
+"""
+
+#: The same image with the code baked in (``/root/synth``, where ``pyflyte register --copy none`` expects it).
+_REBUILD_SUFFIX = """\
+COPY synth/ /root/synth/
+"""
+
+#: What fast registration leaves out of the code bundle (flytekit reads ``.flyteignore``): the build inputs.
+_FLYTEIGNORE = """\
+.wheels/
+Dockerfile*
+requirements.txt
 """
 
 
@@ -68,28 +92,37 @@ def docker_client() -> docker.DockerClient:
 
 @dataclass
 class SyntheticPipeline:
-    """A pipeline directory: ``taxiway.yaml``, Dockerfiles and ``src/synth``."""
+    """A pipeline directory, also the source root: ``taxiway.yaml``, Dockerfiles and the package ``synth``."""
 
     root: Path
     shape: PipelineShape
     repository: str
 
     @classmethod
-    def create(cls, root: Path, shape: PipelineShape) -> SyntheticPipeline:
+    def create(cls, root: Path, shape: PipelineShape, wheelhouse: Path | None = None) -> SyntheticPipeline:
+        """A pipeline in ``root``; with ``wheelhouse``, its image has flytekit (see the module docstring)."""
         # A repository of its own, so that a previous run's tags never make the first build a reuse.
         repository = f"{REGISTRY}/taxiway-bench/synth-{uuid.uuid4().hex[:8]}"
         root.mkdir(parents=True, exist_ok=True)
         (root / "taxiway.yaml").write_text(_CONFIG.format(repository=repository, base=BASE_IMAGE))
-        (root / "Dockerfile").write_text(_DOCKERFILE)
-        (root / "Dockerfile.rebuild").write_text(_REBUILD_DOCKERFILE)
-        (root / "requirements.txt").write_text("flytekit==1.16.31\n")
+        if wheelhouse is None:
+            dockerfile = _LIGHT_DOCKERFILE
+            (root / "requirements.txt").write_text("flytekit==1.16.31\n")
+        else:
+            dockerfile = _DEPENDENCIES_DOCKERFILE
+            (root / "requirements.txt").write_text(pipeline_requirements())
+            shutil.copytree(wheelhouse, root / ".wheels", ignore=shutil.ignore_patterns(".complete"))
+        (root / "Dockerfile").write_text(dockerfile)
+        (root / ".flyteignore").write_text(_FLYTEIGNORE)
+        (root / "Dockerfile.rebuild").write_text(dockerfile + _REBUILD_SUFFIX)
         pipeline = cls(root, shape, repository)
         pipeline.commit(0)
         return pipeline
 
     @property
     def source(self) -> Path:
-        return self.root / "src"
+        """The source root (where ``pyflyte`` finds ``synth``): the pipeline directory, as in a real repository."""
+        return self.root
 
     @property
     def config(self) -> PipelineConfig:
@@ -106,11 +139,12 @@ class SyntheticPipeline:
         )
 
     def rebuild_image(self, client: docker.DockerClient, tag: str) -> str:
-        """The baseline: ``docker build`` an image with the code baked in and push it; its reference."""
+        """The baseline: ``docker build --no-cache`` of the image with the code baked in, then push; its reference."""
         repository = f"{self.repository}-rebuild"
         run_build(
             client, path=str(self.root), dockerfile="Dockerfile.rebuild", tag=f"{repository}:{tag}",
-            network_mode="host", pull=False, rm=True, forcerm=True,
+            network_mode="host", pull=False, rm=True, forcerm=True, nocache=True,
+            buildargs={"BASE_IMAGE": BASE_IMAGE},
         )  # fmt: skip
         run_push(client, repository, tag)
         return f"{repository}:{tag}"

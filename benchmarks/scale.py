@@ -87,16 +87,20 @@ def p4_concurrent(stack: BenchStack, package: EntityPackage, runs: int) -> Figur
         with lock:
             latencies.append(time.perf_counter() - started)
 
+    started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=runs) as pool:
         list(pool.map(run, range(runs)))
+    wall = time.perf_counter() - started
+    rate = len(latencies) * package.entity_count / wall
     success = len(latencies) / runs
     p50, p95 = percentiles(latencies, 0.5, 0.95) if latencies else (float("nan"), float("nan"))
     return Figure(
-        name=f"P4 {runs} concurrent registrations",
+        name=f"P4 {runs} concurrent register_package runs",
         taxiway=success * 100, baseline=None, unit="% success", goal="100%", met=success == 1.0,
-        note=(f"p50 {p50:.2f}s p95 {p95:.2f}s; STAND-IN: {runs} concurrent register_package runs "
-              f"({package.entity_count} entities each), not {runs} full ci_pipeline executions"),
-        details={"p50_s": p50, "p95_s": p95, "latencies": Timing(tuple(latencies)).summary() if latencies else {},
+        note=(f"p50 {p50:.2f}s p95 {p95:.2f}s, {rate:.0f} entities/s overall; {runs} clients each registering "
+              f"a distinct version ({package.entity_count} entities, code bundle upload included) at once"),
+        details={"p50_s": p50, "p95_s": p95, "entities_per_s": rate,
+                 "latencies": Timing(tuple(latencies)).summary() if latencies else {},
                  "failures": failures[:5]},
     )  # fmt: skip
 

@@ -11,6 +11,7 @@ plus ``extra_launch_plans`` named launch plans. ``pyflyte package`` therefore fi
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -114,7 +115,8 @@ def package_pipeline(source: Path, package: str, image: str, output: Path) -> Pa
     pyflyte = Path(sys.executable).with_name("pyflyte")
     output.parent.mkdir(parents=True, exist_ok=True)
     argv = [str(pyflyte), "--pkgs", package, "package", "--fast", "--force", "--image", image, "--output", str(output)]
-    result = subprocess.run(argv, cwd=source, capture_output=True, text=True, timeout=600)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FLYTE_", "FLYTECTL_"))}
+    result = subprocess.run(argv, cwd=source, capture_output=True, text=True, timeout=600, env=env)
     if result.returncode != 0:
         raise RuntimeError(f"pyflyte package failed in {source}:\n{result.stdout}\n{result.stderr}")
     return output

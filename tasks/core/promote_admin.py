@@ -9,7 +9,7 @@ that name (FlyteAdmin does it in the same transaction).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flyteidl.admin import (
@@ -25,6 +25,7 @@ from flytekit.exceptions.user import FlyteEntityNotExistException
 
 from tasks.core.config_models import DomainSpec
 from tasks.core.promote_flyte import RemoteFactory, admin_errors
+from tasks.core.register_concurrent import DEFAULT_MAX_WORKERS, call_each
 from tasks.core.vocabulary import MANAGED_BY_TAXIWAY, LabelKey
 
 logger = logging.getLogger(__name__)
@@ -178,6 +179,29 @@ class FlyteLaunchPlans:
             RawSynchronousFlyteClient.update_launch_plan(self._client(domain), request)
         logger.info("launch plan %s domain=%s name=%s version=%s", "activated" if active else "deactivated",
                     domain, name, version)  # fmt: skip
+
+    def set_states(
+        self, domain: str, states: Sequence[tuple[str, str, bool]], max_workers: int = DEFAULT_MAX_WORKERS
+    ) -> None:
+        """:meth:`set_active` for several launch plans at once: ``(name, version, active)`` each.
+
+        Every call is attempted; the error names every launch plan that failed. The names must be
+        distinct: two versions of one name would race for the active slot.
+
+        :raises ValueError: if a name appears twice.
+        :raises AdminUnavailable: if FlyteAdmin kept failing (naming the launch plans).
+        """
+        names = [name for name, _, _ in states]
+        if len(set(names)) != len(names):
+            raise ValueError(f"set_states needs distinct launch-plan names, got {sorted(names)}")
+        self._client(domain)  # the remote's client is created lazily: create it once, before the threads
+        call_each(
+            list(states),
+            lambda state: self.set_active(domain, state[0], state[1], active=state[2]),
+            lambda state: f"launch plan {state[0]}@{state[1]}",
+            what="activation" if all(active for _, _, active in states) else "launch-plan update",
+            max_workers=max_workers,
+        )
 
     def execution_settings(self, domain: str) -> ExecutionSettings | None:
         """The project-domain ``WORKFLOW_EXECUTION_CONFIG``, or None when none is set."""

@@ -9,8 +9,10 @@ The steps, each idempotent so that a retried task is harmless:
    or registered, and nothing planned is registered under this version with another structure
    (:class:`~tasks.core.errors.VersionConflict`). Bad input therefore changes nothing;
 4. upload the code bundle into that domain's storage through its own ``FlyteRemote``;
-5. register the tasks concurrently, then workflows and launch plans in dependency order, with
-   ``FlyteRemote.raw_register`` semantics: ``ALREADY_EXISTS`` counts as registered, not created.
+5. register in dependency waves (the tasks, then workflows and launch plans by dependency depth), each
+   wave concurrently on one channel, with ``FlyteRemote.raw_register`` semantics: ``ALREADY_EXISTS``
+   counts as registered, not created. A failing wave stops the registration, naming every entity that
+   failed (:mod:`tasks.core.register_concurrent`).
 
 Activation is not part of registration: promotion activates launch plans; PR releases never do.
 """
@@ -18,13 +20,13 @@ Activation is not part of registration: promotion activates launch plans; PR rel
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from tasks.core.config_models import DomainSpec
 from tasks.core.errors import StorageUnavailable
 from tasks.core.records import DomainRegistration, RegisteredEntity
 from tasks.core.register_admin import AdminPort
+from tasks.core.register_concurrent import DEFAULT_MAX_WORKERS, call_each
 from tasks.core.register_existing import check_against_admin
 from tasks.core.register_hydrate import HydratedEntity, LaunchPlanSettings, RegistrationTarget
 from tasks.core.register_package import EntityPackage
@@ -59,7 +61,9 @@ class RegistrationRequest:
     destination_dir: str = DEFAULT_DESTINATION_DIR
 
 
-def prepare_registration(package: EntityPackage, request: RegistrationRequest, admin: AdminPort) -> RegistrationPlan:
+def prepare_registration(
+    package: EntityPackage, request: RegistrationRequest, admin: AdminPort, max_workers: int = DEFAULT_MAX_WORKERS
+) -> RegistrationPlan:
     """Steps 1-3: the plan, validated against FlyteAdmin; writes nothing.
 
     :raises RegistrationRejected: unknown project or domain.
@@ -81,24 +85,24 @@ def prepare_registration(package: EntityPackage, request: RegistrationRequest, a
         content_hash=request.content_hash,
     )
     plan = plan_registration(package, target, settings)
-    check_against_admin(plan, admin)
+    check_against_admin(plan, admin, max_workers=max_workers)
     return plan
 
 
 def register_package(
-    package: EntityPackage, request: RegistrationRequest, admin: AdminPort, max_workers: int = 8
+    package: EntityPackage, request: RegistrationRequest, admin: AdminPort, max_workers: int = DEFAULT_MAX_WORKERS
 ) -> DomainRegistration:
     """Register ``package`` into ``request.domain``; see the module docstring for the steps.
 
     :param package: the release's entity package.
     :param request: project, domain settings and version.
     :param admin: FlyteAdmin for this (project, domain) (a :class:`FlyteAdminGateway` over that domain's remote).
-    :param max_workers: concurrent task registrations.
+    :param max_workers: concurrent FlyteAdmin calls (checks and writes).
     :returns: every entity with whether this call created it.
     :raises: see :func:`prepare_registration`; also ``RegistrationRejected`` if FlyteAdmin refuses an
         entity at write time.
     """
-    plan = prepare_registration(package, request, admin)
+    plan = prepare_registration(package, request, admin, max_workers)
     if package.code_bundle is not None:
         uploaded = admin.upload_bundle(package.code_bundle)
         if uploaded != plan.target.code_bundle_uri:
@@ -108,17 +112,15 @@ def register_package(
                 where=f"{request.project}/{request.domain.name}",
                 fix="check FlyteAdmin's data proxy configuration; uploads must be content-addressed",
             )
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="register-task") as pool:
-        created_tasks = list(pool.map(admin.create, plan.tasks))
-    created_rest = [admin.create(entity) for entity in plan.ordered]
+    created: dict[int, bool] = {}
+    for wave in plan.waves():
+        results = call_each(wave, admin.create, _label, what="register", max_workers=max_workers)
+        created.update((id(entity), result) for entity, result in zip(wave, results, strict=True))
     registration = DomainRegistration(
         project=request.project,
         domain=request.domain.name,
         version=request.version,
-        entities=[
-            _record(entity, created)
-            for entity, created in zip(plan.entities, [*created_tasks, *created_rest], strict=True)
-        ],
+        entities=[_record(entity, created[id(entity)]) for entity in plan.entities],
     )
     logger.info(
         "%s pipeline=%s project=%s domain=%s version=%s entities=%d created=%d",
@@ -126,6 +128,10 @@ def register_package(
         len(registration.entities), registration.created_count,
     )  # fmt: skip
     return registration
+
+
+def _label(entity: HydratedEntity) -> str:
+    return entity.label
 
 
 def _record(entity: HydratedEntity, created: bool) -> RegisteredEntity:

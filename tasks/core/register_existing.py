@@ -2,7 +2,7 @@
 
 A version is immutable. If any entity of the plan is registered under the same version with another
 structure, the registration must stop *before* it writes anything, so each planned entity is
-fetched and compared with its registered form:
+fetched (concurrently, :mod:`tasks.core.register_concurrent`) and compared with its registered form:
 
 - a task with ``closure.compiled_task.template`` (FlyteAdmin stores the template as sent);
 - a launch plan with its stored ``spec``;
@@ -26,8 +26,9 @@ from google.protobuf.message import Message
 
 from tasks.core.errors import SourceNotFound
 from tasks.core.register_admin import AdminPort, version_conflict
+from tasks.core.register_concurrent import DEFAULT_MAX_WORKERS, call_each
 from tasks.core.register_hydrate import HydratedEntity, ResourceKind
-from tasks.core.register_plan import RegistrationPlan
+from tasks.core.register_plan import Reference, RegistrationPlan
 
 logger = logging.getLogger(__name__)
 
@@ -35,15 +36,23 @@ _COMPILER_NODES = ("start-node", "end-node")
 _MAX_DIFF_PATHS = 10
 
 
-def check_against_admin(plan: RegistrationPlan, admin: AdminPort) -> int:
+def check_against_admin(plan: RegistrationPlan, admin: AdminPort, max_workers: int = DEFAULT_MAX_WORKERS) -> int:
     """Raise if the plan cannot be registered as it is; return how many of its entities already exist.
 
-    :raises VersionConflict: naming the first entity registered under this version with another structure.
+    :param max_workers: concurrent fetches.
+    :raises VersionConflict: naming the first entity (in plan order) registered under this version with
+        another structure.
     :raises SourceNotFound: if a referenced entity outside the package is not registered.
+    :raises AdminUnavailable: if fetches kept failing, naming the entities.
     """
+    items: list[HydratedEntity | Reference] = [*plan.entities, *plan.external]
+    found = call_each(
+        items, lambda item: admin.fetch(item.kind, item.identifier), _label, what="check", max_workers=max_workers
+    )
+    fetched = dict(zip(map(id, items), found, strict=True))
     existing = 0
     for entity in plan.entities:
-        registered = admin.fetch(entity.kind, entity.identifier)
+        registered = fetched[id(entity)]
         if registered is None:
             continue
         differences = structure_differences(entity, registered)
@@ -51,7 +60,7 @@ def check_against_admin(plan: RegistrationPlan, admin: AdminPort) -> int:
             raise version_conflict(entity, "changed: " + ", ".join(differences))
         existing += 1
     for reference in plan.external:
-        if admin.fetch(reference.kind, reference.identifier) is None:
+        if fetched[id(reference)] is None:
             raise SourceNotFound(
                 f"{reference.needed_by} needs {reference.label}, which is neither in the package nor registered",
                 where=f"{plan.target.project}/{plan.target.domain}",
@@ -62,6 +71,10 @@ def check_against_admin(plan: RegistrationPlan, admin: AdminPort) -> int:
         plan.target.project, plan.target.domain, plan.target.version, len(plan.entities), existing, len(plan.external),
     )  # fmt: skip
     return existing
+
+
+def _label(item: HydratedEntity | Reference) -> str:
+    return item.label
 
 
 def structure_differences(entity: HydratedEntity, registered: Message) -> list[str]:

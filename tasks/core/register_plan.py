@@ -62,6 +62,19 @@ class RegistrationPlan:
     def entities(self) -> tuple[HydratedEntity, ...]:
         return self.tasks + self.ordered
 
+    def waves(self) -> tuple[tuple[HydratedEntity, ...], ...]:
+        """The writes grouped so that each group only needs earlier ones: every entity of a wave can be
+        registered at the same time. The tasks, then the workflows and launch plans by dependency depth
+        (workflows that call no launch plan, then their launch plans, then workflows calling those...)."""
+        depth: dict[EntityKey, int] = {}
+        groups: dict[int, list[HydratedEntity]] = {}
+        for entity in self.ordered:  # a topological order: what an entity needs already has its depth
+            needed = [depth[key] for key, _ in _requirements(entity) if key in depth]
+            level = 1 + max(needed, default=0)
+            depth[entity_key(entity.kind, entity.identifier)] = level
+            groups.setdefault(level, []).append(entity)
+        return tuple(wave for wave in (self.tasks, *(tuple(groups[level]) for level in sorted(groups))) if wave)
+
 
 def plan_registration(
     package: EntityPackage, target: RegistrationTarget, settings: LaunchPlanSettings

@@ -78,12 +78,18 @@ def project(direct: SynchronousFlyteClient) -> str:
 
 
 def _register(
-    proxy: FaultProxy, admin: LocalFlyteProcess, package: EntityPackage, project: str, waits: list[float]
+    proxy: FaultProxy,
+    admin: LocalFlyteProcess,
+    package: EntityPackage,
+    project: str,
+    waits: list[float],
+    max_workers: int = 8,
 ) -> DomainRegistration:
     settings = FlyteSettings(proxy.endpoint, True, admin.s3_endpoint, "testing", "testing")
     remote = FlyteRemotes(settings).for_domain(project, DEV.name)
     request = RegistrationRequest("tiny", project, DEV, VERSION, SHA, content_hash="sha256:faults")
-    return register_package(package, request, FlyteAdminGateway(remote, RETRY, sleep=waits.append))
+    gateway = FlyteAdminGateway(remote, RETRY, sleep=waits.append)
+    return register_package(package, request, gateway, max_workers=max_workers)
 
 
 def _entities(client: SynchronousFlyteClient, project: str) -> dict[str, list[str]]:
@@ -127,16 +133,30 @@ def test_transient_faults_are_retried_with_backoff_and_registration_completes(
     code: grpc.StatusCode,
 ) -> None:
     # In the middle of the registration (tasks and workflows are in): two faults in a row on the
-    # first CreateLaunchPlan, whose third attempt gets through. Launch plans register one at a time,
-    # so the waits show the backoff doubling.
+    # first CreateLaunchPlan, whose third attempt gets through. One call at a time (max_workers=1),
+    # so both faults hit the same call and the waits show the backoff doubling.
     proxy.plan.fail_next(2, code, method=CREATE_LAUNCH_PLAN)
     waits: list[float] = []
-    registration = _register(proxy, admin, package, project, waits)
+    registration = _register(proxy, admin, package, project, waits, max_workers=1)
     assert proxy.plan.injected[CREATE_LAUNCH_PLAN] == 2
     assert waits == [0.01, 0.02]  # exponential backoff, once per fault
     assert registration.created_count == 8 == len(registration.entities)
     assert _entities(direct, project) == _expected()
     assert _active_launch_plans(direct, project) == []
+
+
+def test_concurrent_calls_each_retry_their_own_fault(
+    proxy: FaultProxy, admin: LocalFlyteProcess, direct: SynchronousFlyteClient, package: EntityPackage, project: str
+) -> None:
+    # Launch plans of one dependency wave register at the same time: two faults on CreateLaunchPlan
+    # may hit one call twice or two calls once; either way each is retried and nothing is duplicated.
+    proxy.plan.fail_next(2, grpc.StatusCode.UNAVAILABLE, method=CREATE_LAUNCH_PLAN)
+    waits: list[float] = []
+    registration = _register(proxy, admin, package, project, waits)
+    assert proxy.plan.injected[CREATE_LAUNCH_PLAN] == 2 == len(waits)
+    assert sorted(waits) in ([0.01, 0.01], [0.01, 0.02])
+    assert registration.created_count == 8
+    assert _entities(direct, project) == _expected()
 
 
 def test_faults_on_every_call_kind_are_survived(

@@ -209,3 +209,16 @@ def test_a_name_twice_is_invalid(package: EntityPackage) -> None:
     doubled = EntityPackage(package.tasks * 2, package.workflows, package.launch_plans, package.code_bundle)
     with pytest.raises(InvalidPackage, match=r"task tinypkg\.flows\.greet appears twice"):
         plan_for(doubled, DEV)
+
+
+def test_waves_put_each_entity_after_everything_it_needs(package: EntityPackage) -> None:
+    plan = plan_for(package, DEV)
+    waves = plan.waves()
+    assert waves[0] == plan.tasks
+    assert sorted(entity.name for wave in waves for entity in wave) == sorted(entity.name for entity in plan.entities)
+    wave_of = {(entity.kind.value, entity.name): index for index, wave in enumerate(waves) for entity in wave}
+    # polite -> polite_lp -> hello -> its launch plans: four waves after the tasks.
+    assert wave_of[("WORKFLOW", "tinypkg.flows.polite")] == 1
+    assert wave_of[("LAUNCH_PLAN", "tinypkg.polite_lp")] == 2
+    assert wave_of[("WORKFLOW", "tinypkg.flows.hello")] == 3
+    assert wave_of[("LAUNCH_PLAN", "tinypkg.nightly")] == wave_of[("LAUNCH_PLAN", "tinypkg.flows.hello")] == 4
