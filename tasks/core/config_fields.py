@@ -214,6 +214,47 @@ ModelName = Annotated[
     str,
     _Text("a model name of letters, digits, '-', '_' or '.', e.g. 'training'", pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*"),
 ]
+#: An S3 bucket name (the model store), e.g. ``taxiway-models``.
+S3Bucket = Annotated[
+    str,
+    _Text(
+        "an S3 bucket name of 3-63 lowercase letters, digits, '.' or '-', e.g. 'taxiway-models'",
+        pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+    ),
+]
+
+
+def _check_s3_prefix(value: str) -> str | None:
+    problem = _check_storage_uri(value)
+    if problem is None and not urlsplit(value).path.strip("/"):
+        return (
+            "expected an s3://<bucket>/<prefix> URI with a prefix after the bucket, e.g. 's3://taxiway-models/serving'"
+        )
+    return problem
+
+
+#: An ``s3://bucket/prefix`` URI (the model server's repository is read from S3).
+S3PrefixUri = Annotated[
+    str,
+    _Text(
+        "an s3://<bucket>/<prefix> URI, e.g. 's3://taxiway-models/serving'", pattern=r"s3://.+", check=_check_s3_prefix
+    ),
+]
+#: A container image with a tag or digest, e.g. a SageMaker inference image in ECR.
+ImageUri = Annotated[
+    str,
+    _Text(
+        "an image reference with a tag or digest, e.g."
+        " '763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.3.0-cpu-py311'",
+        pattern=r"([A-Za-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+        r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})",
+        max_length=255,
+    ),
+]
+#: A CloudWatch alarm name (1-255 characters, no control characters).
+AlarmName = Annotated[
+    str, _Text("a CloudWatch alarm name of 1-255 printable characters", pattern=r"[^\x00-\x1f\x7f]{1,255}")
+]
 
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _DURATION_EXPECTED = "a duration such as '90s', '15m', '1h30m' or '2d' (units d, h, m, s; more than zero)"

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, St
 
 from tasks.core.config_expectations import ExpectationField
 from tasks.core.config_fields import (
+    AlarmName,
     AnnotationValue,
     AwsRegion,
     CaseName,
@@ -22,11 +23,14 @@ from tasks.core.config_fields import (
     IamRoleArn,
     Identifier,
     ImageRepository,
+    ImageUri,
     LabelValue,
     MetadataKey,
     ModelName,
     Name,
     RelativePath,
+    S3Bucket,
+    S3PrefixUri,
     SageMakerEndpointName,
     SageMakerInstanceType,
     SecretPart,
@@ -167,6 +171,10 @@ class _ServingBase(Spec):
     source: ModelSource = Field(default=ModelSource())
     smoke: tuple[SmokeRequest, ...] = Field(default=(), description="Smoke test requests after a rollout.")
     timeout: Duration = Field(default=timedelta(minutes=5), description="How long a rollout may take to become ready.")
+    model_store: S3Bucket = Field(
+        default="taxiway-models",
+        description="S3 bucket of the model store; each model is stored under pipeline/version/sha256/ in it.",
+    )
 
 
 class OipServing(_ServingBase):
@@ -175,6 +183,10 @@ class OipServing(_ServingBase):
     kind: Literal["oip"]
     url: HttpUrl = Field(description="Base URL of the model server.")
     model_name: ModelName = Field(description="Model name on the server.")
+    repository: S3PrefixUri = Field(
+        default="s3://taxiway-models/serving",
+        description="The model server's repository on S3 (the URI the server was started with).",
+    )
 
 
 class SageMakerServing(_ServingBase):
@@ -187,6 +199,12 @@ class SageMakerServing(_ServingBase):
     instance_type: SageMakerInstanceType = "ml.m5.large"
     initial_instance_count: Annotated[StrictInt, Field(ge=1)] = 1
     endpoint_url: HttpUrl | None = Field(default=None, description="SageMaker-compatible API endpoint (local stack).")
+    image_uri: ImageUri | None = Field(
+        default=None, description="Inference container serving the model (required to roll out to SageMaker)."
+    )
+    rollback_alarms: Annotated[tuple[AlarmName, ...], AfterValidator(unique_entries)] = Field(
+        default=(), description="CloudWatch alarms that roll a blue/green endpoint update back while it bakes."
+    )
 
 
 ServingSpec = Annotated[OipServing | SageMakerServing, Field(discriminator="kind")]

@@ -25,6 +25,12 @@ class ModelRejected(PermanentError):
     default_fix = "check the model file (TorchScript, float32 [N, features] input) and the server's log"
 
 
+class RolloutRefused(PermanentError):
+    """The release may not be rolled out from that domain: never validated there, or its validation failed."""
+
+    default_fix = "promote the release into the domain first (promote_pipeline validates it there), then roll it out"
+
+
 def redact_url(url: str) -> str:
     """``url`` without user info or query string, safe for logs and errors (credentials never logged)."""
     parts = urlsplit(url)

@@ -30,12 +30,16 @@ WORKFLOWS = {
     "meta_workflows.ci.ci_pipeline",
     "meta_workflows.promote.promote_pipeline",
     "meta_workflows.rollback.rollback_pipeline",
+    "meta_workflows.release_model.release_model",
+    "meta_workflows.release_model.promote_and_release_model",
     "meta_workflows.nightly.nightly_promotion",
 }
 LAUNCH_PLANS = {
     "taxiway.ci_from_git": "meta_workflows.ci.ci_pipeline",
     "taxiway.promote": "meta_workflows.promote.promote_pipeline",
     "taxiway.rollback": "meta_workflows.rollback.rollback_pipeline",
+    "taxiway.release_model": "meta_workflows.release_model.release_model",
+    "taxiway.promote_and_release": "meta_workflows.release_model.promote_and_release_model",
     "taxiway.nightly_staging": "meta_workflows.nightly.nightly_promotion",
     "taxiway.weekly_production": "meta_workflows.nightly.nightly_promotion",
 }
@@ -46,6 +50,8 @@ LAUNCH_PLAN_MODULES = {
     "taxiway.rollback": "launchplans.promote.rollback",
     "taxiway.nightly_staging": "launchplans.nightly.nightly_staging",
     "taxiway.weekly_production": "launchplans.nightly.weekly_production",
+    "taxiway.release_model": "launchplans.release_model.release",
+    "taxiway.promote_and_release": "launchplans.release_model.promote_and_release",
 }
 
 SETTINGS = SerializationSettings(
