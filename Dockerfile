@@ -35,6 +35,11 @@ RUN if [ -f .build-ca.pem ]; then export PIP_CERT=/src/.build-ca.pem; fi \
  && /opt/venv/bin/python -c 'import flytekit, docker, boto3, slack_sdk, requests, taxiway'
 
 FROM ${BASE_IMAGE}
+# fetch_source clones with git. The local stack's base image has it already (no network needed);
+# python:3.11-slim does not, and gets git alone, without recommends or apt lists.
+RUN command -v git >/dev/null 2>&1 \
+ || { apt-get update && apt-get install -y --no-install-recommends git ca-certificates \
+      && rm -rf /var/lib/apt/lists/*; }
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH VIRTUAL_ENV=/opt/venv PYTHONUNBUFFERED=1
 WORKDIR /root

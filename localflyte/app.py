@@ -15,7 +15,7 @@ from localflyte.context import AppContext, Clock
 from localflyte.executor.model import ExecutorSettings
 from localflyte.executor.runtimes import DockerRuntime, ProcessRuntime, Runtime
 from localflyte.executor.service import ExecutorService
-from localflyte.executor.templates import ClusterEnvironment
+from localflyte.executor.templates import ClusterEnvironment, SecretStore
 from localflyte.http_endpoint import HttpEndpoint
 from localflyte.scheduler import Scheduler
 from localflyte.server import Component, build_server
@@ -45,15 +45,23 @@ def build_runtime(settings: ServerSettings) -> Runtime:
 
 
 def executor_settings(settings: ServerSettings, grpc_port: int, http_url: str) -> ExecutorSettings:
-    """What a task sees of localflyte; the console endpoint makes flytekit's console links resolve here."""
+    """What a task sees of localflyte and of the platform (``--task-env``, ``--secrets-dir``).
+
+    The console endpoint makes flytekit's console links resolve here, unless ``--task-env`` names another.
+    """
+    if settings.secrets_dir is not None and not settings.secrets_dir.is_dir():
+        raise ValueError(f"--secrets-dir {settings.secrets_dir} is not a directory: create it (DIR/<group>/<key>)")
     cluster = ClusterEnvironment(
         platform_url=f"127.0.0.1:{grpc_port}",
         platform_insecure=True,
         s3_endpoint=settings.s3_endpoint,
         s3_access_key=settings.s3_access_key,
         s3_secret_key=settings.s3_secret_key,
-        extra={"FLYTE_PLATFORM_CONSOLE_ENDPOINT": http_url},
+        extra={"FLYTE_PLATFORM_CONSOLE_ENDPOINT": http_url, **settings.task_env},
+        secrets=SecretStore(settings.secrets_dir) if settings.secrets_dir is not None else None,
     )
+    # Names only: a platform variable may be a credential.
+    log.info("task environment names=%s secrets_dir=%s", ",".join(sorted(settings.task_env)), settings.secrets_dir)
     return ExecutorSettings(
         cluster=cluster, bucket=settings.bucket, log_dir=settings.log_dir, log_url_prefix=f"{http_url}/logs"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 import urllib.error
@@ -12,6 +13,8 @@ import urllib.request
 from pathlib import Path
 
 from localflyte.settings import DEFAULT_DOMAINS, ServerSettings
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--http-port", type=int, default=None, help="logs and tick endpoint (default: --port + 1)")
     serve.add_argument("--max-running", type=int, default=4, help="top-level executions running at once")
     serve.add_argument("--max-catch-up", type=int, default=10, help="missed schedule slots fired at most, per check")
+    serve.add_argument(
+        "--task-env", action="append", default=[], metavar="NAME=VALUE", type=_env_pair,
+        help="a variable every task gets, repeatable (propeller's plugins.k8s.default-env-vars)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--secrets-dir", type=Path, default=None, metavar="DIR",
+        help="local secret store DIR/<group>/<key>; requested secrets are injected as _FSEC_<GROUP>_<KEY>",
+    )  # fmt: skip
     serve.add_argument("--log-level", default="INFO")
     tick = commands.add_parser("tick", help="advance a running localflyte's clock and fire due schedules")
     tick.add_argument("--port", type=int, default=30080, help="the localflyte's gRPC port")
@@ -39,6 +50,14 @@ def _parser() -> argparse.ArgumentParser:
     amount.add_argument("--seconds", type=float, help="move the clock forward by this many seconds")
     amount.add_argument("--to", help="move the clock to this ISO 8601 time (with a time zone)")
     return parser
+
+
+def _env_pair(text: str) -> tuple[str, str]:
+    """``NAME=VALUE`` → ``(NAME, VALUE)``; the value may be empty or contain ``=``."""
+    name, sep, value = text.partition("=")
+    if not sep or not name or not _ENV_NAME.match(name):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with NAME made of letters, digits and _, got {text!r}")
+    return name, value
 
 
 def settings_from_args(arguments: argparse.Namespace) -> ServerSettings:
@@ -54,6 +73,8 @@ def settings_from_args(arguments: argparse.Namespace) -> ServerSettings:
         http_port=arguments.http_port,
         max_running_executions=arguments.max_running,
         max_catch_up=arguments.max_catch_up,
+        task_env=dict(arguments.task_env),
+        secrets_dir=arguments.secrets_dir.resolve() if arguments.secrets_dir else None,
     )
 
 

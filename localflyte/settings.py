@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_DOMAINS = ("development", "staging", "production")
@@ -25,6 +26,10 @@ class ServerSettings:
     :param max_running_executions: top-level executions running at once; more wait QUEUED.
     :param schedule_interval: seconds between two schedule checks in real time (``tick`` checks at once).
     :param max_catch_up: at most this many missed slots of one schedule are fired in one check (the latest ones).
+    :param task_env: variables every task container gets (propeller's ``plugins.k8s.default-env-vars``):
+        the platform's settings, such as ``DOCKER_HOST`` or a registry, which a container cannot inherit.
+    :param secrets_dir: a local secret store, ``<dir>/<group>/<key>``; each secret a task requests is
+        injected as ``_FSEC_<GROUP>_<KEY>``. ``None``: no secrets are injected.
     """
 
     port: int = 30080
@@ -42,6 +47,8 @@ class ServerSettings:
     max_running_executions: int = 4
     schedule_interval: float = 5.0
     max_catch_up: int = 10
+    task_env: Mapping[str, str] = field(default_factory=dict)
+    secrets_dir: Path | None = None
 
     @property
     def database_path(self) -> Path:

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import boto3
@@ -87,7 +87,11 @@ class MotoServer(_Subprocess):
 
 
 class LocalFlyteProcess(_Subprocess):
-    """``python -m localflyte serve`` on a free loopback port."""
+    """``python -m localflyte serve`` on a free loopback port.
+
+    :param task_env: ``--task-env NAME=VALUE`` for each item: what every task container gets.
+    :param secrets_dir: ``--secrets-dir``: the local secret store requested secrets are read from.
+    """
 
     def __init__(
         self,
@@ -97,6 +101,8 @@ class LocalFlyteProcess(_Subprocess):
         runtime: str = "none",
         extra_args: Sequence[str] = (),
         port: int | None = None,
+        task_env: Mapping[str, str] | None = None,
+        secrets_dir: Path | None = None,
     ) -> None:
         self.state_dir = state_dir
         self.s3_endpoint = s3_endpoint
@@ -108,6 +114,8 @@ class LocalFlyteProcess(_Subprocess):
             "--s3-endpoint", s3_endpoint,
             "--bucket", bucket,
             "--runtime", runtime,
+            *(arg for name, value in (task_env or {}).items() for arg in ("--task-env", f"{name}={value}")),
+            *(("--secrets-dir", str(secrets_dir)) if secrets_dir is not None else ()),
             *extra_args,
         ]  # fmt: skip
         env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}

@@ -7,14 +7,16 @@ Composition only; every step is a task in ``tasks/``. Launched from the Flyte UI
         --git_url https://github.com/org/repo.git --git_ref main --git_sha "$(git rev-parse HEAD)" \\
         --pipeline_dir examples/training --pr_number 0
 
-Remotely, prefer ``git_url``: ``pyflyte run --remote`` (flytekit 1.16) uploads a directory input file
-by file under each file's base name, so a ``--source`` tree with sub-directories arrives flattened.
+Remotely, pass ``git_url`` or ``--source_archive source.tar.gz`` (``git archive``): ``pyflyte run --remote``
+(flytekit 1.16) uploads a directory input file by file under each file's base name, so a ``--source`` tree
+with sub-directories arrives flattened.
 """
 
 from __future__ import annotations
 
 from flytekit import workflow
 from flytekit.types.directory import FlyteDirectory
+from flytekit.types.file import FlyteFile
 
 from tasks.build import build_images
 from tasks.ci_report import ci_failed, ci_release_context, finish_ci, report_ci_release, report_ci_started
@@ -35,6 +37,7 @@ def ci_pipeline(
     pr_number: int = 0,
     config_path: str = "taxiway.yaml",
     validate: bool = True,
+    source_archive: FlyteFile | None = None,
 ) -> Release:
     """Build a pipeline's release from one commit, register it into its first domain and validate it there.
 
@@ -55,13 +58,15 @@ def ci_pipeline(
     :param config_path: the pipeline's taxiway.yaml, relative to ``pipeline_dir``.
     :param validate: run taxiway.yaml's validation cases in the first domain; False (``--no-validate``)
         only registers, e.g. into a FlyteAdmin that does not execute.
+    :param source_archive: the source as a ``.tar.gz`` (``git archive --format=tar.gz -o source.tar.gz HEAD``),
+        uploaded whole by ``pyflyte run --remote``; its commit comes from the archive's header or ``git_sha``.
     :returns: the release: version, commit, author, images pinned by digest, package, registered domains
         and its validation in the first domain.
     """
     # Node names are what the failure handler's Slack message names (tasks.core.report_ci.CI_NODES).
     checkout = fetch_source(
         upload=source, git_url=git_url, git_ref=git_ref, git_sha=git_sha,
-        pipeline_dir=pipeline_dir, pr_number=pr_number, config_path=config_path,
+        pipeline_dir=pipeline_dir, pr_number=pr_number, config_path=config_path, archive=source_archive,
     ).with_overrides(node_name="fetch-source")  # fmt: skip
     started = report_ci_started(checkout=checkout, validate=validate).with_overrides(node_name="report-ci-started")
     build = build_images(checkout=checkout).with_overrides(node_name="build-images")

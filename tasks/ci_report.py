@@ -18,6 +18,7 @@ import flytekit
 from flytekit import task
 from flytekit.types.directory import FlyteDirectory
 from flytekit.types.error import FlyteError
+from flytekit.types.file import FlyteFile
 
 from tasks.core import source as core_source
 from tasks.core import versions
@@ -35,6 +36,7 @@ from tasks.core.report_ci import (
     validation_failure,
     validation_outcome,
 )
+from tasks.core.source_archive import unpack_source_archive
 from tasks.core.validate import ValidationReport
 from tasks.core.vocabulary import Event
 from tasks.notify import DEFAULT_TOKEN_SECRET, SlackTarget, execution_link, notifier
@@ -123,11 +125,14 @@ def finish_ci(report: RunReport, release: Release, validation: ValidationReport 
 
 def _resolve_config(
     source: FlyteDirectory | None, git_url: str, git_ref: str, git_sha: str, pipeline_dir: str, pr_number: int,
-    config_path: str,
+    config_path: str, source_archive: FlyteFile | None = None,
 ) -> tuple[PipelineConfig, str, str]:  # fmt: skip
     """taxiway.yaml, the version and the commit, resolved again from the workflow's inputs."""
     with tempfile.TemporaryDirectory(prefix="taxiway-ci-failed-") as workdir:
         upload = Path(source.download()) if source is not None else None
+        if source_archive is not None:
+            upload, recorded_sha = unpack_source_archive(Path(source_archive.download()), Path(workdir) / "archive")
+            git_sha = git_sha or recorded_sha
         ref = core_source.resolve_source(
             Path(workdir), upload=upload, git_url=git_url, git_ref=git_ref, git_sha=git_sha, pr_number=pr_number
         )  # fmt: skip
@@ -141,7 +146,7 @@ def _resolve_config(
 def ci_failed(
     source: FlyteDirectory | None = None, git_url: str = "", git_ref: str = "", git_sha: str = "",
     pipeline_dir: str = ".", pr_number: int = 0, config_path: str = "taxiway.yaml", validate: bool = True,
-    err: FlyteError | None = None,
+    source_archive: FlyteFile | None = None, err: FlyteError | None = None,
 ) -> None:  # fmt: skip
     """``ci_pipeline``'s failure handler: post a failure message naming the failed step and node.
 
@@ -156,6 +161,7 @@ def ci_failed(
     :param pr_number: the workflow's input.
     :param config_path: the workflow's input.
     :param validate: the workflow's input.
+    :param source_archive: the workflow's input.
     :param err: the error of the node that failed (Flyte binds it).
     """
     failed_node, message = (err.failed_node_id, err.message) if err is not None else ("", "")
@@ -165,7 +171,9 @@ def ci_failed(
         if reported_in_thread(failure):
             logger.info("%s already reported in the run's thread failed_node=%s", Event.RUN_FAILED, failure.failed_node)
             return
-        config, version, sha = _resolve_config(source, git_url, git_ref, git_sha, pipeline_dir, pr_number, config_path)
+        config, version, sha = _resolve_config(
+            source, git_url, git_ref, git_sha, pipeline_dir, pr_number, config_path, source_archive
+        )
         domain = config.domains[0].name
         run = ci_run(config.pipeline, version, domain, link, sha, validate)
         delivery = notifier(SlackTarget.for_domain(config, domain)).failed(SlackThread(), run, failure)

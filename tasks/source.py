@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flytekit import task
 from flytekit.types.directory import FlyteDirectory
+from flytekit.types.file import FlyteFile
 
 from tasks.clients import recoverable
 from tasks.core import source as core_source
@@ -21,6 +22,7 @@ from tasks.core import versions
 from tasks.core.config import load_pipeline_config
 from tasks.core.config_models import DomainSpec
 from tasks.core.records import SourceRef
+from tasks.core.source_archive import unpack_source_archive
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +83,9 @@ def fetch_source(
     pipeline_dir: str = ".",
     pr_number: int = 0,
     config_path: str = "taxiway.yaml",
+    archive: FlyteFile | None = None,
 ) -> Checkout:
-    """Resolve the pipeline's source: the uploaded directory, or ``git_url`` cloned at ``git_ref``.
+    """Resolve the pipeline's source: the uploaded directory or archive, or ``git_url`` cloned at ``git_ref``.
 
     :param upload: the source tree uploaded by the caller; leave empty to clone ``git_url``.
     :param git_url: the repository to clone when nothing is uploaded.
@@ -91,9 +94,20 @@ def fetch_source(
     :param pipeline_dir: the pipeline's directory inside the repository.
     :param pr_number: the pull request being built; 0 for the main branch.
     :param config_path: taxiway.yaml's path inside the pipeline directory.
+    :param archive: the source as a ``.tar.gz`` (``git archive --format=tar.gz -o source.tar.gz HEAD``), which
+        ``pyflyte run --remote`` uploads whole; its commit comes from the archive's header or ``git_sha``.
     """
     workdir = Path(tempfile.mkdtemp(prefix="taxiway-source-"))
     local = Path(upload.download()) if upload is not None else None
+    if archive is not None:
+        if local is not None:
+            raise versions.InvalidReleaseInput(
+                "both an uploaded directory and a source archive were given",
+                where="upload, archive",
+                fix="pass one source: `upload`, `archive` or `git_url`",
+            )
+        local, recorded_sha = unpack_source_archive(Path(archive.download()), workdir / "archive")
+        git_sha = git_sha or recorded_sha
     with recoverable():
         source = core_source.resolve_source(
             workdir, upload=local, git_url=git_url, git_ref=git_ref, git_sha=git_sha, pr_number=pr_number

@@ -187,7 +187,9 @@ class ProcessRuntime:
 class DockerRuntime:
     """Runs the command in the task's image, host network, as propeller runs a pod.
 
-    Images are never pulled (no registry is reachable): a missing image is a :class:`RuntimeStartError`.
+    A missing image is pulled as a kubelet does (``IfNotPresent``), but only from a registry on the
+    loopback interface (``127.0.0.1:<port>/...``, ``localhost:<port>/...``): nothing else is reachable,
+    so any other missing image is a :class:`RuntimeStartError`.
     """
 
     LABEL = "localflyte.run"
@@ -212,22 +214,17 @@ class DockerRuntime:
             options["mem_limit"] = memory_to_bytes(task_run.limits.memory)
         started = time.monotonic()
         try:
-            # create (not run): run() would try to pull a missing image, and nothing can be pulled here.
-            container = self._client.containers.create(
-                task_run.image,
-                command=list(task_run.args),
-                entrypoint=list(task_run.command) or None,
-                environment=dict(task_run.env),
-                network_mode="host",
-                name=_container_name(task_run.run_id),
-                labels={self.LABEL: task_run.run_id},
-                detach=True,
-                **options,
-            )
+            try:
+                container = self._create(task_run, options)
+            except ImageNotFound:
+                if not loopback_registry(task_run.image):
+                    raise
+                self._pull(task_run.image)
+                container = self._create(task_run, options)
         except ImageNotFound as error:
             raise RuntimeStartError(
-                f"image {task_run.image!r} is not in the local Docker engine and localflyte never pulls; "
-                "build or load it first"
+                f"image {task_run.image!r} is not in the local Docker engine and is not on a loopback registry, "
+                "so localflyte cannot pull it; build or load it first"
             ) from error
         except APIError as error:
             raise RuntimeStartError(f"cannot create the container for {task_run.run_id}: {error}") from error
@@ -259,6 +256,30 @@ class DockerRuntime:
             terminated=terminated,
         )
 
+    def _create(self, task_run: TaskRun, options: Mapping[str, Any]) -> Any:
+        # create (not run): run() would pull a missing image from anywhere.
+        return self._client.containers.create(
+            task_run.image,
+            command=list(task_run.args),
+            entrypoint=list(task_run.command) or None,
+            environment=dict(task_run.env),
+            network_mode="host",
+            name=_container_name(task_run.run_id),
+            labels={self.LABEL: task_run.run_id},
+            detach=True,
+            **options,
+        )
+
+    def _pull(self, image: str) -> None:
+        from docker.errors import APIError
+
+        repository, tag = split_reference(image)
+        log.info("pulling image=%s (not in the engine; IfNotPresent)", image)
+        try:
+            self._client.images.pull(repository, tag=tag)
+        except APIError as error:
+            raise RuntimeStartError(f"cannot pull image {image!r} from its registry: {error.explanation}") from error
+
     def terminate(self, run_id: str) -> None:
         with self._lock:
             container = self._running.get(run_id)
@@ -270,6 +291,24 @@ class DockerRuntime:
                 container.kill()
             except Exception as error:  # already exited: nothing left to stop
                 log.info("kill run=%s: %s", run_id, error)
+
+
+def split_reference(image: str) -> tuple[str, str]:
+    """``host:port/repo:tag`` → (``host:port/repo``, ``tag``); a digest reference keeps ``@sha256:...`` as the tag."""
+    if "@" in image:
+        repository, digest = image.split("@", 1)
+        return repository, digest
+    name, _, tag = image.rpartition(":")
+    if not name or "/" in tag:  # no tag; the colon belonged to the registry's port
+        return image, "latest"
+    return name, tag
+
+
+def loopback_registry(image: str) -> bool:
+    """Whether ``image`` names a registry on 127.0.0.1 or localhost (the only ones reachable here)."""
+    first, slash, _ = image.partition("/")
+    host = first.rsplit(":", 1)[0] if ":" in first else first
+    return bool(slash) and host in ("127.0.0.1", "localhost")
 
 
 def _container_name(run_id: str) -> str:

@@ -216,7 +216,9 @@ def _environment(context: NodeContext, task: tasks_pb2.TaskTemplate, attempt: in
         workflow_name=context.services.request.closure.primary.template.id.name,
     )
     task_env = {**context.services.request.env, **{pair.key: pair.value for pair in task.container.env}}
-    return templates.task_environment(identity, context.services.settings.cluster, task_env)
+    return templates.task_environment(
+        identity, context.services.settings.cluster, task_env, secrets=task.security_context.secrets
+    )
 
 
 @contextlib.contextmanager

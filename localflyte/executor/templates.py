@@ -5,15 +5,23 @@ Ported in behaviour (not code) from flyteplugins ``go/tasks/pluginmachinery/core
 Templates are case-insensitive, tolerate spaces inside the braces and accept ``.`` or ``$`` as the
 leading sigil, as propeller's regexes do. ``{{ .remote_package_path }}`` / ``{{ .dest_dir }}`` are not
 here: they are filled at registration, after the code bundle is uploaded.
+
+Secrets a task template requests (``security_context.secrets``) are read from a local secret store
+(``<dir>/<group>/<key>``, like a mounted K8s secret) and injected as flytekit's ``SecretsManager`` reads
+them first: the variable ``_FSEC_<GROUP>_<KEY>`` (upper case, ``_<GROUP_VERSION>`` between when set).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from flyteidl.core import literals_pb2
+from flyteidl.core import literals_pb2, security_pb2
+
+log = logging.getLogger(__name__)
 
 # The empty previous checkpoint is rendered as two quote characters; flytekit reads that as "none".
 NO_PREVIOUS_CHECKPOINT = '""'
@@ -157,6 +165,9 @@ class ClusterEnvironment:
     :param platform_url: FlyteAdmin's gRPC endpoint as seen from the task (``FLYTE_PLATFORM_URL``).
     :param platform_insecure: whether that endpoint is plaintext (``FLYTE_PLATFORM_INSECURE``).
     :param s3_endpoint: the S3 API the task's flytekit uses (``FLYTE_AWS_ENDPOINT``).
+    :param extra: the platform's variables for every task (propeller's ``plugins.k8s.default-env-vars``,
+        localflyte's ``serve --task-env``).
+    :param secrets: where requested secrets are read from (``serve --secrets-dir``); None injects none.
     """
 
     platform_url: str
@@ -165,14 +176,79 @@ class ClusterEnvironment:
     s3_access_key: str
     s3_secret_key: str
     extra: Mapping[str, str] = field(default_factory=dict)
+    secrets: SecretStore | None = None
+
+
+#: flytekit's ``SecretsConfig.env_prefix`` default, also what propeller's secret webhook injects.
+SECRETS_ENV_PREFIX = "_FSEC_"
+#: Tells flytekit the prefix in use (``Secrets.ENV_PREFIX``), as propeller's webhook does.
+SECRETS_PREFIX_ENV = "FLYTE_SECRETS_ENV_PREFIX"
+
+
+def secret_env_name(secret: security_pb2.Secret) -> str:
+    """The variable flytekit's ``SecretsManager.get`` reads first: ``_FSEC_SLACK_BOT-TOKEN`` for slack/bot-token."""
+    parts = [part.upper() for part in (secret.group, secret.group_version, secret.key) if part]
+    return SECRETS_ENV_PREFIX + "_".join(parts)
+
+
+@dataclass(frozen=True)
+class SecretStore:
+    """A local secret store: one file per secret, ``<root>/<group>[/<group_version>]/<key>``.
+
+    The layout of a K8s secret mounted as files (and of flytekit's ``/etc/secrets``), so a directory
+    can be filled with ``mkdir -p DIR/slack && printf %s "$TOKEN" > DIR/slack/bot-token``.
+    Values are read at each task attempt (a rotated secret is seen by the next attempt) and never logged.
+    """
+
+    root: Path
+
+    def path(self, secret: security_pb2.Secret) -> Path:
+        parts = [part for part in (secret.group, secret.group_version, secret.key) if part]
+        return self.root.joinpath(*parts)
+
+    def read(self, secret: security_pb2.Secret) -> str | None:
+        """The secret's value with surrounding whitespace stripped (as flytekit does); None when absent."""
+        path = self.path(secret)
+        if not secret.group or not secret.key or not path.resolve().is_relative_to(self.root.resolve()):
+            return None  # a group or key like "../x" never reads outside the store
+        try:
+            return path.read_text().strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+
+def secret_environment(requested: Sequence[security_pb2.Secret], store: SecretStore | None) -> dict[str, str]:
+    """``{_FSEC_<GROUP>_<KEY>: value}`` for each requested secret the store holds.
+
+    Every mount requirement (``ANY``, ``ENV_VAR``, ``FILE``) is served as a variable: flytekit's
+    ``secrets.get`` reads the variable before any file. A secret the store lacks is left out with a
+    warning naming it (propeller would not start the pod); the task's ``secrets.get`` then fails naming it too.
+    """
+    if store is None or not requested:
+        return {}
+    env = {SECRETS_PREFIX_ENV: SECRETS_ENV_PREFIX}
+    for secret in requested:
+        value = store.read(secret)
+        if value is None:
+            log.warning(
+                "secret group=%s key=%s requested but not in the secret store: expected the file %s",
+                secret.group, secret.key, store.path(secret),
+            )  # fmt: skip
+            continue
+        env[secret_env_name(secret)] = value
+    return env
 
 
 def task_environment(
-    identity: TaskIdentity, cluster: ClusterEnvironment, task_env: Mapping[str, str] | None = None
+    identity: TaskIdentity,
+    cluster: ClusterEnvironment,
+    task_env: Mapping[str, str] | None = None,
+    secrets: Sequence[security_pb2.Secret] = (),
 ) -> dict[str, str]:
     """The environment of one task attempt; the task's own variables override the injected ones.
 
     Same variables as propeller's ``DecorateEnvVars``; on a cluster duplicates resolve to the last one.
+    Requested ``secrets`` come last, as propeller's secret webhook appends them to the pod.
     """
     env = {
         "FLYTE_INTERNAL_EXECUTION_ID": identity.execution_name,
@@ -193,4 +269,5 @@ def task_environment(
         env["FLYTE_INTERNAL_EXECUTION_WORKFLOW"] = identity.workflow_name
     env.update(cluster.extra)
     env.update(task_env or {})
+    env.update(secret_environment(secrets, cluster.secrets))
     return env

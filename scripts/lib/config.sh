@@ -28,6 +28,37 @@ TAXIWAY_APPROVALS_URL=http://127.0.0.1:30093/
 ENV
 }
 
+# What every task container gets from localflyte (`serve --task-env`), as propeller's
+# plugins.k8s.default-env-vars would give it: the engine over loopback TCP (containers use the
+# host network; the unix socket is not in them), the registry, the local Slack and approvals
+# endpoints, the console, and the AWS settings boto3 reads. FLYTE_PLATFORM_URL and FLYTE_AWS_*
+# localflyte injects itself. Secrets go through the secret store below, never here.
+task_env_lines() {
+  cat <<ENV
+DOCKER_HOST=tcp://127.0.0.1:2375
+TAXIWAY_REGISTRY=127.0.0.1:30000
+TAXIWAY_BASE_IMAGE=$BASE_IMAGE
+SLACK_BASE_URL=http://127.0.0.1:30091/api/
+TAXIWAY_APPROVALS_URL=http://127.0.0.1:30093/
+FLYTE_PLATFORM_CONSOLE_ENDPOINT=http://127.0.0.1:30081
+AWS_ENDPOINT_URL=http://127.0.0.1:30002
+AWS_ACCESS_KEY_ID=testing
+AWS_SECRET_ACCESS_KEY=testing
+AWS_DEFAULT_REGION=us-east-1
+ENV
+}
+
+# localflyte's secret store, one file per secret: <dir>/<group>/<key> (`serve --secrets-dir`).
+SECRETS_DIR="$STACK_DIR/secrets"
+
+# The secrets tasks request (tasks/notify.py: Secret(group="slack", key="bot-token")), written on
+# every `up` (same value, same file): group dirs 0700, files 0600, through a temporary file.
+write_task_secrets() {
+  mkdir -p "$SECRETS_DIR/slack"
+  chmod 0700 "$SECRETS_DIR" "$SECRETS_DIR/slack"
+  (umask 077 && printf '%s' "$TAXIWAY_SLACK_TOKEN" | write_atomically "$SECRETS_DIR/slack/bot-token")
+}
+
 # The daemons we start (localflyte above all) see the same settings the clients get.
 export_stack_env() {
   local line
@@ -42,6 +73,7 @@ write_atomically() {
 }
 
 write_client_config() {
+  write_task_secrets
   write_atomically "$STACK_DIR/flyte.yaml" <<YAML
 # Written by scripts/stack up: flytectl / pyflyte config for the local stack.
 admin:

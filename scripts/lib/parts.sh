@@ -79,8 +79,14 @@ part_localflyte_enabled() { [[ -f $ROOT/localflyte/__main__.py ]]; }
 part_localflyte_marker() { echo localflyte; }
 part_localflyte_health() { tcp_open 127.0.0.1 "$LOCALFLYTE_PORT"; }
 part_localflyte_launch() {
+  # Task containers inherit nothing from this shell: the platform's settings go in as --task-env
+  # (propeller's default-env-vars) and secrets from a local store (K8s secrets), as on a cluster.
+  local line task_env=()
+  write_task_secrets
+  while IFS= read -r line; do task_env+=(--task-env "$line"); done < <(task_env_lines)
   start_daemon localflyte "$PYTHON" -m localflyte serve --port "$LOCALFLYTE_PORT" \
-    --state-dir "$STACK_DIR/localflyte" --s3-endpoint "$S3_ENDPOINT" --bucket "${BUCKETS[0]}"
+    --state-dir "$STACK_DIR/localflyte" --s3-endpoint "$S3_ENDPOINT" --bucket "${BUCKETS[0]}" \
+    --secrets-dir "$SECRETS_DIR" "${task_env[@]}"
 }
 part_localflyte_endpoint() { echo "localflyte  dns:///127.0.0.1:$LOCALFLYTE_PORT  (FlyteAdmin gRPC, insecure)"; }
 

@@ -1,8 +1,11 @@
 """Serialize a pipeline's entities once, inside the pipeline's own image, as ``pyflyte package`` does.
 
 The image has the pipeline's dependencies, so serialization runs there: the container gets no
-network, the source bind-mounted read-only and an output directory bind-mounted, and runs
-``pyflyte --pkgs <packages> package --image <image> --copy all`` (``--fast``). ``pyflyte package`` has no project,
+network and runs ``pyflyte --pkgs <packages> package --image <image> --copy all`` (``--fast``). The
+source goes in and the package comes out through the engine's archive API (``put_archive`` /
+``get_archive``), never a bind mount: the task itself may run in a container (as on a cluster, with
+``DOCKER_HOST`` pointing at a DinD sidecar or the node's engine), where its paths do not exist on the
+engine's host. ``pyflyte package`` has no project,
 domain or version flags: the protos carry blank ids and the ``{{ .remote_package_path }}``
 placeholder, which registration fills in per (project, domain, version) at hydration.
 
@@ -14,8 +17,11 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
+import tarfile
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +36,7 @@ from tasks.core.records import ImageRef, PackageRef
 
 logger = logging.getLogger(__name__)
 
-#: Where the source is mounted (read-only) and the package written, inside the container.
+#: Where the source is copied and the package written, inside the container.
 SOURCE_MOUNT = "/src"
 OUTPUT_MOUNT = "/out"
 PACKAGE_FILE = "flyte-package.tgz"
@@ -103,16 +109,15 @@ def serialize_package(
 
     Tasks reference ``image.reference`` (``repository:tag``, a tag that never moves).
 
-    :param source_root: the directory mounted read-only as the source root.
+    :param source_root: the directory copied into the container as the source root.
     :param packages: the Python packages to serialize (``packages`` from taxiway.yaml).
-    :param output_dir: a host directory the container writes the archive into.
+    :param output_dir: a local directory the archive is copied out into (also holds the source tar).
     :param destination_dir: where the code bundle is unpacked at run time (``--in-container-source-path``).
     :raises SerializationFailed: if pyflyte fails, naming the module and the error.
     :raises BuilderUnavailable: if the Docker engine does not answer.
     """
     _ensure_local(docker_client, image, auth_config)
     output_dir.mkdir(parents=True, exist_ok=True)
-    output_dir.chmod(0o777)  # the container's user may differ from ours
     args = [
         *(arg for package in packages for arg in ("--pkgs", package)),
         "package", "--image", image.reference, "--copy", "all", "--force",
@@ -120,11 +125,13 @@ def serialize_package(
         "--in-container-source-path", destination_dir,
     ]  # fmt: skip
     logger.info("package serialize image=%s packages=%s", image.reference, ",".join(packages))
-    status, logs = _run(docker_client, image.reference, args, source_root, output_dir)
-    archive = output_dir / PACKAGE_FILE
-    if status != 0 or not archive.is_file():
-        raise describe_serialization_failure(logs, packages, image.reference, status)
-    return archive
+    run = run_with_archives(
+        docker_client, image.reference, ["python", "-c", _DRIVER], args,
+        source_root=source_root, workdir=output_dir, output_file=f"{OUTPUT_MOUNT}/{PACKAGE_FILE}",
+    )  # fmt: skip
+    if run.status != 0 or run.output is None:
+        raise describe_serialization_failure(run.logs, packages, image.reference, run.status)
+    return run.output
 
 
 def _ensure_local(client: docker.DockerClient, image: ImageRef, auth_config: Mapping[str, str] | None) -> None:
@@ -143,17 +150,77 @@ def _ensure_local(client: docker.DockerClient, image: ImageRef, auth_config: Map
         raise BuilderUnavailable(f"cannot pull the pipeline's image: {err}", where=image.reference) from err
 
 
-def _run(client: docker.DockerClient, reference: str, args: list[str], source: Path, out: Path) -> tuple[int, str]:
-    """Run the driver in ``reference`` without network; return its exit status and output."""
+@dataclass(frozen=True)
+class ContainerRun:
+    """How a serialization container ended: exit status (-1: timed out), its output, the file it wrote."""
+
+    status: int
+    logs: str
+    output: Path | None
+
+
+def source_archive(source_root: Path, destination: Path) -> Path:
+    """Tar ``source_root`` as ``src/...`` plus an empty, world-writable ``out/``, for ``put_archive`` at ``/``.
+
+    Owned by root with the files' own modes, so any user in the image can read the source; ``out/``
+    is writable whatever user the image runs as. Symlinks stay links (as a bind mount shows them).
+    """
+
+    def as_root(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        return info
+
+    with tarfile.open(destination, "w") as tar:
+        tar.add(source_root.resolve(), arcname=SOURCE_MOUNT.lstrip("/"), filter=as_root)
+        out = tarfile.TarInfo(OUTPUT_MOUNT.lstrip("/"))
+        out.type, out.mode = tarfile.DIRTYPE, 0o777
+        tar.addfile(as_root(out))
+    return destination
+
+
+def extract_file(chunks: Iterable[bytes], name: str, destination: Path) -> Path:
+    """Write the file ``name`` from a ``get_archive`` stream (a tar holding that one file) to ``destination``."""
+    with tempfile.TemporaryFile() as spool:
+        for chunk in chunks:
+            spool.write(chunk)
+        spool.seek(0)
+        with tarfile.open(fileobj=spool, mode="r|") as tar:
+            for member in tar:
+                if member.isfile() and member.name == name:
+                    source = tar.extractfile(member)
+                    assert source is not None  # a regular file always has content
+                    with source, destination.open("wb") as target:
+                        shutil.copyfileobj(source, target)
+                    return destination
+    raise FileNotFoundError(f"{name} is not in the archive the engine returned")
+
+
+def run_with_archives(
+    client: docker.DockerClient,
+    reference: str,
+    entrypoint: list[str],
+    args: list[str],
+    *,
+    source_root: Path,
+    workdir: Path,
+    output_file: str,
+) -> ContainerRun:
+    """Run ``reference`` without network on a copy of ``source_root`` at ``/src``; copy ``output_file`` out.
+
+    create → ``put_archive`` (the source as a tar) → start → wait → ``get_archive``; the container is
+    always removed. Nothing is bind-mounted, so this works wherever the engine runs.
+
+    :param workdir: a local directory for the source tar and the copied-out file.
+    :param output_file: the absolute path the command writes inside the container.
+    :raises BuilderUnavailable: if the engine does not answer or refuses the container.
+    """
+    tar_path = source_archive(source_root, workdir / "source.tar")
     try:
-        container = client.containers.run(
+        container = client.containers.create(
             reference,
-            entrypoint=["python", "-c", _DRIVER],
+            entrypoint=entrypoint,
             command=args,
-            volumes={
-                str(source.resolve()): {"bind": SOURCE_MOUNT, "mode": "ro"},
-                str(out.resolve()): {"bind": OUTPUT_MOUNT, "mode": "rw"},
-            },
             working_dir=SOURCE_MOUNT,
             network_mode="none",
             # Wide, plain output: tracebacks keep full paths, so the failing module can be named.
@@ -164,22 +231,41 @@ def _run(client: docker.DockerClient, reference: str, args: list[str], source: P
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONHASHSEED": "0",  # set iteration order (e.g. of nodes) fixed from run to run
             },
-            detach=True,
+            labels={"taxiway.step": "package"},
         )
     except (requests.ConnectionError, docker.errors.DockerException) as err:
-        raise BuilderUnavailable(f"cannot start the serialization container: {err}", where=reference) from err
+        raise BuilderUnavailable(f"cannot create the serialization container: {err}", where=reference) from err
     try:
+        try:
+            with tar_path.open("rb") as source:
+                if not container.put_archive("/", source):
+                    raise BuilderUnavailable("the engine refused the source archive", where=reference)
+            container.start()
+        except (requests.ConnectionError, docker.errors.DockerException) as err:
+            raise BuilderUnavailable(f"cannot start the serialization container: {err}", where=reference) from err
         try:
             status = int(container.wait(timeout=SERIALIZE_TIMEOUT_S)["StatusCode"])
         except requests.exceptions.RequestException:
             container.kill()
             status = -1
         logs = bytes(container.logs(stdout=True, stderr=True)).decode(errors="replace")
+        output = _copy_out(container, output_file, workdir) if status == 0 else None
     finally:
         container.remove(force=True)
+        tar_path.unlink(missing_ok=True)
     for line in logs.splitlines()[-20:]:
         logger.debug("pyflyte package | %s", line)
-    return status, logs
+    return ContainerRun(status=status, logs=logs, output=output)
+
+
+def _copy_out(container: Any, path: str, workdir: Path) -> Path | None:
+    """``path`` copied out of the (stopped) container into ``workdir``; None when it was not written."""
+    name = path.rsplit("/", 1)[-1]
+    try:
+        chunks, _stat = container.get_archive(path)
+        return extract_file(chunks, name, workdir / name)
+    except docker.errors.NotFound:
+        return None
 
 
 def describe_serialization_failure(

@@ -19,6 +19,7 @@ from flyteidl.admin import launch_plan_pb2, task_pb2, workflow_pb2
 from google.protobuf.message import DecodeError
 
 from tasks.core.errors import PermanentError, SourceNotFound
+from tasks.core.safe_tar import UnsafeMember, extract_checked
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +139,8 @@ def _package_order(entry: Path) -> tuple[int, str]:
 def _extract(archive: Path, workdir: Path) -> Path:
     try:
         with tarfile.open(archive, "r:*") as tar:
-            # The "data" filter refuses absolute paths, links out of the tree and device files.
-            tar.extractall(workdir, filter="data")
-    except (tarfile.TarError, OSError) as err:
+            extract_checked(tar, workdir)
+    except (tarfile.TarError, OSError, UnsafeMember) as err:
         raise InvalidPackage(f"cannot extract the package archive ({err})", where=str(archive)) from err
     return workdir
 

@@ -129,6 +129,7 @@ def test_ci_pipeline_composes_source_build_package_register_record() -> None:
     assert interface.outputs == {"o0": Release}
     assert set(interface.inputs) == {
         "source", "git_url", "git_ref", "git_sha", "pipeline_dir", "pr_number", "config_path", "validate",
+        "source_archive",
     }  # fmt: skip
     assert interface.default_inputs_as_kwargs["pr_number"] == 0
     assert interface.default_inputs_as_kwargs["config_path"] == "taxiway.yaml"
