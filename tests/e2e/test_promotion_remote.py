@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -261,6 +262,40 @@ def test_promote_to_staging_validates_there_and_activates(
     assert active(remote, "staging") == {name: first for name in staged.activated}
     assert "nightly_retraining_lp" in staged.activated
     assert active(remote, "production") == {}
+
+
+def deck_pages(remote: FlyteRemote, name: str) -> list[str]:
+    """The Deck HTML of every node of meta execution ``name`` that rendered one (read back through its deck_uri)."""
+    execution = remote.sync_execution(remote.fetch_execution(name=name), sync_nodes=True)
+    pages = []
+    with tempfile.TemporaryDirectory(prefix="e2e-deck-") as workdir:
+        for node_id, node in execution.node_executions.items():
+            if node.closure.deck_uri:
+                local = Path(workdir) / f"{node_id}.html"
+                remote.file_access.get_data(node.closure.deck_uri, str(local))
+                pages.append(local.read_text())
+    return pages
+
+
+def test_ci_and_promotion_runs_report_in_slack_threads_and_render_decks(
+    remote: FlyteRemote, slack: LocalSlackProcess, first: str, staged: PromotionRecord
+) -> None:
+    for what, name in (("ci", f"ci-{first}"), ("promotion", promotion_execution_name(PIPELINE, first, "staging"))):
+        html = "\n".join(deck_pages(remote, name))
+        assert "<table" in html, f"the {what} run rendered no Deck table"
+        assert "<svg" in html, f"the {what} run's Deck has no metrics plot"
+        assert first in html, f"the {what} run's Deck does not name the release"
+    messages = slack.messages()
+    mains = [
+        m
+        for m in messages
+        if m["thread_ts"] is None and f"· {PIPELINE} {first}" in json.dumps(m["blocks"], ensure_ascii=False)
+    ]
+    headers = sorted(json.dumps(m["blocks"], ensure_ascii=False).partition(" · ")[0].rpartition('"')[2] for m in mains)
+    assert "ci" in headers and any(header.startswith("promot") for header in headers), headers
+    for main in mains:
+        replies = [m for m in messages if m["thread_ts"] == main["ts"]]
+        assert len(replies) >= 2, f"one thread per run with its steps, got {len(replies)} replies under {main['ts']}"
 
 
 def test_production_waits_for_two_approvals_from_slack_and_cli(
