@@ -42,6 +42,9 @@ def build_images(checkout: Checkout) -> BuildResult:
     The build runs in a copy of the source prepared by ``image.prepare`` (e.g. a wheelhouse), never in
     the directory that is packaged, so the code bundle stays as small as the commit.
 
+    The Docker client is created only when a build follows: a code-only change whose image exists
+    succeeds with the engine down.
+
     :param checkout: the pipeline's source at the release commit.
     :returns: the image (built or reused), pinned by digest.
     """
@@ -56,7 +59,7 @@ def build_images(checkout: Checkout) -> BuildResult:
         if spec is not None and spec.prepare and not registry.tag_exists(spec.repository, image_inputs(root, spec).tag):
             build_root = prepare_build_root(root, spec, Path(workdir))
         images = core_build.build_images(
-            build_root, config, git_sha=checkout.source.git_sha, docker_client=docker_client(),
+            build_root, config, git_sha=checkout.source.git_sha, docker_client=docker_client,
             registry=registry, auth_config=auth,
         )  # fmt: skip
     logger.info("images ready version=%s built=%d", checkout.version, sum(image.built for image in images))

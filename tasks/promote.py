@@ -194,7 +194,7 @@ def rollback_task(context: ReleaseContext, domain: str, to_version: str = "") ->
     :param to_version: the release to re-activate; empty for the one before the active release.
     """
     ports = _ports(context, remotes())
-    record = rollback(context.config(), domain, ports.launch_plans, ports.executions, to_version)
+    record = rollback(context.config(), domain, ports.launch_plans, ports.executions, to_version, lock=ports.lock)
     # The nightly must not promote over a rollback: hold the domain at the re-activated release.
     hold = Hold(record.to_version, f"rollback from {record.from_version}", f"rollback {_claim()}",
                 datetime.now(UTC).isoformat(timespec="seconds"))  # fmt: skip

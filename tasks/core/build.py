@@ -1,7 +1,8 @@
 """Build and push a pipeline's image, unless the registry already has its content-hash tag.
 
 The tag is a content hash of the image's inputs (:mod:`tasks.core.build_tag`). When the registry has
-``repository:tag``, nothing is built: a code-only change needs no docker at all. Otherwise the image is
+``repository:tag``, nothing is built: a code-only change needs no docker at all (the engine's client is
+created only when a build follows, so a down engine does not fail a reuse). Otherwise the image is
 built with the docker SDK's low-level API (its log streamed to the task log line by line), labelled
 with the git SHA and the content hash, and pushed with the credentials passed in. Tags are never
 overwritten: the registry is asked again right before the push, and a tag that appeared meanwhile
@@ -11,8 +12,9 @@ overwritten: the registry is asked again right before the push, and a tag that a
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeAlias
 
 import docker
 
@@ -31,6 +33,7 @@ __all__ = [
     "LABEL_REVISION",
     "BuildFailed",
     "BuilderUnavailable",
+    "DockerSource",
     "build_image",
     "build_images",
 ]
@@ -42,13 +45,16 @@ LABEL_REVISION = "org.opencontainers.image.revision"
 #: The full content hash the tag was cut from.
 LABEL_CONTENT_HASH = "dev.taxiway.content-hash"
 
+#: A Docker client, or a factory called only when a build follows (creating a client talks to the engine).
+DockerSource: TypeAlias = docker.DockerClient | Callable[[], docker.DockerClient]
+
 
 def build_images(
     root: Path,
     config: PipelineConfig,
     *,
     git_sha: str,
-    docker_client: docker.DockerClient,
+    docker_client: DockerSource,
     registry: ManifestReader,
     auth_config: Mapping[str, str] | None = None,
 ) -> list[ImageRef]:
@@ -57,7 +63,7 @@ def build_images(
     :param root: the pipeline directory (where taxiway.yaml is); image paths are relative to it.
     :param config: the pipeline's taxiway.yaml.
     :param git_sha: the release commit, recorded as the image's revision label.
-    :param docker_client: the Docker engine that builds and pushes.
+    :param docker_client: the Docker engine that builds and pushes, or a factory for it (called only to build).
     :param registry: reads tags and digests from the registry.
     :param auth_config: ``{"username", "password"}`` to push with (from a Flyte secret); never logged.
     """
@@ -75,7 +81,7 @@ def build_image(
     spec: DockerfileImage,
     *,
     git_sha: str,
-    docker_client: docker.DockerClient,
+    docker_client: DockerSource,
     registry: ManifestReader,
     auth_config: Mapping[str, str] | None = None,
 ) -> ImageRef:
@@ -96,14 +102,15 @@ def build_image(
         return ImageRef(repository=repository, tag=tag, digest=existing, built=False)
 
     logger.info("image build started image=%s:%s sha=%s bases=%s", repository, tag, sha, ",".join(inputs.base_images))
-    image_id = run_build(docker_client, **_build_kwargs(inputs, f"{repository}:{tag}", sha))
+    engine = docker_client() if callable(docker_client) else docker_client
+    image_id = run_build(engine, **_build_kwargs(inputs, f"{repository}:{tag}", sha))
     # Another run may have pushed the same inputs while this one built: never overwrite a tag.
     raced = registry.manifest_digest(repository, tag)
     if raced is not None:
         logger.info("event=%s image=%s:%s digest=%s (pushed meanwhile)", Event.IMAGE_REUSED, repository, tag, raced)
         return ImageRef(repository=repository, tag=tag, digest=raced, built=False)
 
-    pushed = run_push(docker_client, repository, tag, auth_config)
+    pushed = run_push(engine, repository, tag, auth_config)
     digest = registry.manifest_digest(repository, tag)
     if digest is None:
         raise PermanentError(

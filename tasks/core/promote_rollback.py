@@ -3,6 +3,8 @@
 The candidates are the pipeline's release versions registered in the domain, newest first (by their
 launch plans' creation time, as FlyteAdmin lists them). Without ``to_version`` the newest release
 older than the active one that passed validation in that domain is chosen; PR releases never are.
+Given the promotion lock, a rollback is refused while a promotion into the domain is running: the
+promotion would otherwise activate its release over the rollback once its validation finishes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from dataclasses import dataclass, field
 
 from tasks.core.config import PipelineConfig
 from tasks.core.errors import PromotionRefused
-from tasks.core.promote import LaunchPlanPort, activate_release, active_version, pipeline_plans, validation_request
+from tasks.core.promote import (
+    LaunchPlanPort,
+    LockPort,
+    activate_release,
+    active_version,
+    pipeline_plans,
+    validation_request,
+)
 from tasks.core.validate import ExecutionPort, inspect_validation
 from tasks.core.vocabulary import Event, Phase
 
@@ -82,9 +91,22 @@ def choose_rollback_version(
 
 
 def rollback(
-    config: PipelineConfig, domain: str, launch_plans: LaunchPlanPort, executions: ExecutionPort, to_version: str = ""
-) -> RollbackRecord:
-    """Re-activate the previous (or ``to_version``'s) validated release's launch plans in ``domain``."""
+    config: PipelineConfig, domain: str, launch_plans: LaunchPlanPort, executions: ExecutionPort, to_version: str = "",
+    lock: LockPort | None = None,
+) -> RollbackRecord:  # fmt: skip
+    """Re-activate the previous (or ``to_version``'s) validated release's launch plans in ``domain``.
+
+    :param lock: the running promotions; when given, a promotion into ``domain`` that is running refuses the rollback.
+    :raises PromotionRefused: see :func:`choose_rollback_version`; or a promotion into ``domain`` is running.
+    """
+    running = sorted(lock.running(config.pipeline, domain), key=lambda item: item.order) if lock else []
+    if running:
+        holder = running[0]
+        raise PromotionRefused(
+            f"another promotion into {domain} is running: {holder.execution} (version {holder.version}); "
+            "a rollback would be overwritten when it activates", where=f"{config.pipeline} in {domain}",
+            fix="wait for it to finish (or abort it), then roll back",
+        )  # fmt: skip
     current, target = choose_rollback_version(config, domain, to_version, launch_plans, executions)
     activated, deactivated = activate_release(launch_plans, config.pipeline, domain, target)
     logger.info("%s pipeline=%s domain=%s from=%s to=%s", Event.ROLLBACK_SUCCEEDED, config.pipeline, domain,

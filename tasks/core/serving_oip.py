@@ -200,7 +200,13 @@ class OipTarget:
         path = f"/v2/models/{self.model_name}/versions/{deployment.version}/infer"
         results = []
         for request in requests:
-            response = self._http("POST", path, dict(request.payload))
+            try:
+                response = self._http("POST", path, dict(request.payload))
+            except ServingUnavailable as err:
+                # The server answered at deploy; a version that stays unavailable fails its smoke test, so
+                # the caller rolls it back instead of leaving it listed and loaded behind an error.
+                results.append(failed(request.name, err.what))
+                continue
             if response.status_code != 200:
                 results.append(failed(request.name, self._error_text(response)))
                 continue

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tasks.core.build import LABEL_CONTENT_HASH, LABEL_REVISION, build_image, build_images
-from tasks.core.build_stream import LOG_TAIL_LINES, BuildFailed, run_build, run_push
+from tasks.core.build_stream import LOG_TAIL_LINES, BuilderUnavailable, BuildFailed, run_build, run_push
 from tasks.core.build_tag import TAG_LENGTH, base_images, image_inputs
 from tasks.core.config import parse_pipeline_config
 from tasks.core.config_models import DockerfileImage
@@ -214,6 +214,32 @@ def test_tag_pushed_meanwhile_is_used_not_overwritten(pipeline: Path) -> None:
     image = build_image(pipeline, SPEC, git_sha=SHA, docker_client=FakeDocker(api), registry=registry)  # type: ignore[arg-type]
     assert (image.built, image.digest) == (False, "sha256:theirs")
     assert [name for name, _ in api.calls] == ["build"]
+
+
+def test_docker_factory_is_called_only_when_a_build_follows(pipeline: Path) -> None:
+    """A code-only change whose image exists must not need the Docker engine (it may be down)."""
+    calls: list[str] = []
+
+    def engine_down() -> Any:
+        calls.append("engine")
+        raise BuilderUnavailable("Docker engine does not answer", where="unix:///var/run/docker.sock")
+
+    reused = build_image(pipeline, SPEC, git_sha=SHA, docker_client=engine_down, registry=FakeRegistry("sha256:e"))
+    assert (reused.built, reused.digest) == (False, "sha256:e") and calls == []
+
+    with pytest.raises(BuilderUnavailable):
+        build_image(pipeline, SPEC, git_sha=SHA, docker_client=engine_down, registry=FakeRegistry(None))
+    assert calls == ["engine"]
+
+    api = FakeApi(BUILT, PUSHED)
+    built = build_image(
+        pipeline,
+        SPEC,
+        git_sha=SHA,
+        docker_client=lambda: FakeDocker(api),
+        registry=FakeRegistry(None, None, "sha256:d1"),  # type: ignore[arg-type, return-value]
+    )
+    assert built.built and [name for name, _ in api.calls] == ["build", "push"]
 
 
 def test_no_image_section_builds_nothing(pipeline: Path) -> None:
