@@ -5,14 +5,16 @@
 #                                             stack, meta image + registration, ci_pipeline, nightly promotion,
 #                                             production behind approval, model rollout + prediction, status
 #   make demo DEMO_ARGS="--from nightly"      re-run from one step (logs: .stack/demo/<step>.log)
-#   make test                                 stack up, then the whole test suite (what CI runs)
-#   make test PYTEST_ARGS=...                 any pytest arguments, e.g. a fast local run without e2e:
-#   make test PYTEST_ARGS="-m 'not e2e'"
+#   make test                                 stack up, lint, then every test except the slow end-to-end ones
+#   make test E2E=1                           the same with the e2e tests too: what CI runs (.ci/run)
+#   make test PYTEST_ARGS=...                 any pytest arguments instead, e.g. PYTEST_ARGS="tests/unit -x"
 #   make down                                 stop what scripts/stack up started (data is kept)
 
 SHELL := /bin/bash
 PYTHON ?= python3
-PYTEST_ARGS ?=
+E2E ?=
+# The e2e tests (marker e2e) take most of the run: CI runs them, a local run skips them unless E2E=1.
+PYTEST_ARGS ?= $(if $(filter 1,$(E2E)),,-m "not e2e")
 DEMO_ARGS ?=
 
 .PHONY: demo test lint up down status
